@@ -1,0 +1,39 @@
+#pragma once
+// Mask-driven rewrite of a CT series: every output file is its source with only
+// PixelData changed (and only under the mask). See README "What changes in the output".
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dicom/CaseInventory.h"
+#include "volume/Volume.h"
+
+namespace ctd {
+
+struct RewriteOptions {
+  std::filesystem::path out_root;  // output file = out_root / instance.relative
+  double fill_hu = -1000.0;        // HU written into masked voxels
+  bool new_uids = false;           // new SOP/Series instance UIDs (file meta too)
+  bool mark_defaced = false;       // ImageType DERIVED\SECONDARY, derivation + de-identification elements
+};
+
+struct FileOutcome {
+  std::filesystem::path source, output;
+  std::string transfer_syntax_in, transfer_syntax_out;
+  std::size_t changed_voxels = 0;
+  std::string note;  // e.g. "re-encoded JPEG-LS lossless", "lossy source written as Explicit VR Little Endian"
+};
+
+struct RewriteResult {
+  std::vector<FileOutcome> files;
+  std::size_t changed_voxels = 0;
+  std::vector<std::string> not_covered;  // file names of slices the mask/NIfTI did not cover
+};
+
+// `mask` is on the grid of loadVolume(inv, stack). All files are written to a
+// staging folder first and moved into place only when the whole series succeeded;
+// on any error nothing of the series is left under out_root and ctd::Error is thrown.
+RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, const VoxelMask& mask,
+                            const RewriteOptions& opt);
+
+}  // namespace ctd
