@@ -1,7 +1,116 @@
+// ctdeface command line. Exit codes: 0 every series defaced or had no face in
+// view; 1 any series failed or was partial; 2 usage error.
 #include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "core/Error.h"
+#include "pipeline/DefaceJob.h"
+#include "pipeline/DefaceNifti.h"
+#include "pipeline/Dicom2Nifti.h"
+#include "pipeline/Log.h"
+#include "pipeline/Version.h"
+#include "write/NiftiToDicom.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
+  app.add_option("--model", o.model, "Face segmenter: geometric (built in, default), cta-deface, or a model folder");
+  app.add_option("--fill", o.fill, "Value for face voxels: air (-1000 HU, default), p10 (10th percentile), or HU");
+  app.add_option("--brain-margin", o.brain_margin_mm, "Safety margin (mm) around the cranial cavity that is never changed");
+  app.add_flag("--remove-ears", o.remove_ears, "Also remove the outer ears");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ctdeface"};
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  CLI::App app{"ctdeface: removes the face from head and neck CT DICOM series, keeping everything else."};
+  app.set_version_flag("--version", ctd::kVersion);
+  ctd::DefaceOptions opt;
+  bool quiet = false, verbose = false;
+  app.add_option("-i,--dicom-root-in", opt.input, "One case folder, or a folder whose sub-folders are cases");
+  app.add_option("-o,--dicom-root-out", opt.output, "Output folder (mirrors the input layout)");
+  app.add_option("--nifti-root-out", opt.nifti_out, "Also write <case>/<series>.nii.gz and <series>_mask.nii.gz here");
+  app.add_option("-w,--work-root", opt.work_root, "Folder for intermediates");
+  app.add_flag("--keep-work", opt.keep_work, "Keep intermediates in the work root");
+  app.add_flag("--copy-other", opt.copy_other, "Copy localizers, secondary captures and other non-CT files unchanged");
+  app.add_flag("--new-uids", opt.new_uids, "Give written files new SOP and Series Instance UIDs");
+  app.add_flag("--mark-defaced", opt.mark_defaced, "Mark written files as derived and de-identified (see README)");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
+  app.add_flag("-v,--verbose", verbose, "Say more (geometry, set-aside files, transcoding)");
+  addDefaceOptions(app, opt);
+
+  auto* convert = app.add_subcommand("convert", "Format conversion (the original pipeline's converters)");
+  convert->require_subcommand(1);
+  std::filesystem::path d2n_in, d2n_out;
+  auto* d2n = convert->add_subcommand("dicom2nifti", "One NIfTI (.nii.gz) per CT series of a case");
+  d2n->add_option("-i,--input", d2n_in, "Case folder")->required();
+  d2n->add_option("-o,--output", d2n_out, "Output folder")->required();
+  std::filesystem::path n2d_nifti, n2d_ref, n2d_out;
+  bool n2d_strict = false;
+  auto* n2d = convert->add_subcommand("nifti2dicom", "Write a defaced NIfTI back into its DICOM series");
+  n2d->add_option("--nifti", n2d_nifti, "Defaced NIfTI file")->required();
+  n2d->add_option("--ref", n2d_ref, "The original case or series folder")->required();
+  n2d->add_option("-o,--output", n2d_out, "Output folder")->required();
+  n2d->add_flag("--strict", n2d_strict, "Fail when the NIfTI does not cover every slice");
+
+  std::filesystem::path dn_in, dn_out;
+  auto* dn = app.add_subcommand("deface-nifti", "Deface NIfTI images (a file or a folder); writes image and mask");
+  dn->add_option("-i,--input", dn_in, "NIfTI file or folder")->required();
+  dn->add_option("-o,--output", dn_out, "Output folder")->required();
+  addDefaceOptions(*dn, opt);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  ctd::log::setLevel(quiet ? ctd::log::Level::Quiet : verbose ? ctd::log::Level::Verbose : ctd::log::Level::Normal);
+
+  try {
+    if (d2n->parsed()) {
+      for (const auto& c : ctd::convertCaseToNifti(d2n_in, d2n_out)) ctd::log::info(c.file.string());
+      return 0;
+    }
+    if (n2d->parsed()) {
+      ctd::NiftiToDicomOptions no;
+      no.nifti = n2d_nifti;
+      no.reference = n2d_ref;
+      no.out_root = n2d_out;
+      no.strict = n2d_strict;
+      const ctd::RewriteResult r = ctd::niftiToDicom(no);
+      for (const auto& nc : r.not_covered) ctd::log::warn("not defaced: " + nc);
+      ctd::log::info(std::to_string(r.files.size()) + " files written, " + std::to_string(r.changed_voxels) +
+                     " voxels changed");
+      return r.not_covered.empty() ? 0 : 1;
+    }
+    if (dn->parsed()) {
+      int rc = 0;
+      for (const auto& r : ctd::defaceNifti(dn_in, dn_out, opt))
+        if (!r.error.empty()) rc = 1;
+      return rc;
+    }
+    if (opt.input.empty() || opt.output.empty()) {
+      std::cerr << "error: -i/--dicom-root-in and -o/--dicom-root-out are required (see --help)\n";
+      return kExitUsage;
+    }
+    ctd::checkInputOutput(opt.input, opt.output);
+    (void)ctd::makeSegmenter(opt);  // a missing or unknown model is a usage error, before any work
+    const ctd::RunReport report = ctd::runDeface(opt);
+    return report.exitCode();
+  } catch (const ctd::Error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
 }

@@ -1,7 +1,8 @@
 #pragma once
 // NIfTI-1 (.nii / .nii.gz) through ITK. World coordinates are RAS in the file,
 // LPS in memory. Tilted or unevenly spaced stacks are resampled onto their
-// regular grid (see README "Tilted and unevenly spaced stacks in NIfTI").
+// regular grid (see README "Tilted and unevenly spaced stacks in NIfTI" and
+// docs/nifti-geometry.md): regularGridFor(v), trilinear, -1024 HU outside.
 #include <filesystem>
 
 #include "volume/Volume.h"
@@ -17,6 +18,8 @@ bool writeNifti(const Volume& v, const std::filesystem::path& file, NiftiPixel p
 void writeNiftiMask(const VoxelMask& mask, const Volume& geometry, const std::filesystem::path& file);
 
 // Reads any scalar NIfTI into a Volume (values as float, scl_slope/inter applied).
+// Geometry from ITK (origin/spacing/direction); a slice axis running against
+// row x col is reversed so that slices ascend along the normal.
 Volume readNifti(const std::filesystem::path& file);
 
 }  // namespace ctd

@@ -1,0 +1,39 @@
+#pragma once
+// The main job: every case under the input, every CT series in it:
+// DICOM -> Volume -> face mask -> blend -> DICOM (+ optional NIfTI copies) -> report.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "pipeline/Report.h"
+#include "segment/FaceSegmenter.h"
+
+namespace ctd {
+
+struct DefaceOptions {
+  std::filesystem::path input, output;
+  std::filesystem::path nifti_out;  // empty: no NIfTI copies
+  std::filesystem::path work_root;  // empty: a temporary folder
+  std::string model = "geometric";  // geometric | cta-deface | path to an nnU-Net results folder
+  std::string fill = "air";         // air | p10 | <HU value>
+  double brain_margin_mm = -1;      // < 0: the segmenter's default
+  bool remove_ears = false;
+  bool copy_other = false;
+  bool new_uids = false;
+  bool mark_defaced = false;
+  bool keep_work = false;
+};
+
+// Builds the segmenter named by `model`; throws ctd::Error with a one-line
+// explanation when it cannot (unknown or missing model).
+std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt);
+
+// Checks the input/output pair before anything is written (input exists,
+// output not inside input and not the input). Throws ctd::Error.
+void checkInputOutput(const std::filesystem::path& input, const std::filesystem::path& output);
+
+// Runs the job; the report is saved into opt.output. Never throws for a
+// problem with one case or series: those become report rows.
+RunReport runDeface(const DefaceOptions& opt);
+
+}  // namespace ctd

@@ -1,0 +1,181 @@
+#include "volume/NiftiIO.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkNiftiImageIO.h>
+
+#include "core/Error.h"
+#include "volume/GridResampler.h"
+#include "volume/StackGeometry.h"
+
+namespace ctd {
+
+namespace {
+
+// Air in HU: what a resampled grid holds where the tilted stack has no data.
+constexpr float kOutsideHu = -1024.0f;
+
+// Distance between consecutive slices of a stack written as-is (regular stacks
+// and grids): the mean gap, so the first and last slices are exact.
+double sliceStep(const Volume& v) {
+  if (v.nz < 2) return 1.0;  // one slice: NIfTI needs some positive spacing
+  return dot(v.slice_pos.back() - v.slice_pos.front(), v.normal) / static_cast<double>(v.nz - 1);
+}
+
+// ITK takes LPS origin/direction and writes RAS qform/sform itself.
+template <class T>
+void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& file) {
+  using Image = itk::Image<T, 3>;
+  auto img = Image::New();
+  typename Image::SizeType size;
+  size[0] = g.nx;
+  size[1] = g.ny;
+  size[2] = g.nz;
+  typename Image::RegionType region;
+  region.SetSize(size);
+  img->SetRegions(region);
+  img->Allocate();
+  std::copy(pixels, pixels + g.voxelCount(), img->GetBufferPointer());  // same i-fastest layout
+
+  typename Image::SpacingType spacing;
+  spacing[0] = g.col_spacing;
+  spacing[1] = g.row_spacing;
+  spacing[2] = sliceStep(g);
+  img->SetSpacing(spacing);
+  typename Image::PointType origin;
+  for (int r = 0; r < 3; ++r) origin[r] = g.slice_pos[0][r];
+  img->SetOrigin(origin);
+  typename Image::DirectionType dir;
+  for (int r = 0; r < 3; ++r) {
+    dir(r, 0) = g.row_dir[r];
+    dir(r, 1) = g.col_dir[r];
+    dir(r, 2) = g.normal[r];
+  }
+  img->SetDirection(dir);
+
+  auto writer = itk::ImageFileWriter<Image>::New();
+  writer->SetImageIO(itk::NiftiImageIO::New());
+  writer->SetFileName(file.string());
+  writer->SetInput(img);
+  try {
+    writer->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw Error(file, std::string("cannot write NIfTI: ") + e.GetDescription());
+  }
+}
+
+void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixel) {
+  switch (pixel) {
+    case NiftiPixel::Float32:
+      writeImage<float>(g, g.hu.data(), file);
+      return;
+    case NiftiPixel::Int16: {
+      std::vector<std::int16_t> px(g.hu.size());
+      std::transform(g.hu.begin(), g.hu.end(), px.begin(), [](float h) {
+        constexpr float lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
+        return static_cast<std::int16_t>(std::clamp(std::nearbyint(h), lo, hi));
+      });
+      writeImage<std::int16_t>(g, px.data(), file);
+      return;
+    }
+    case NiftiPixel::UInt8: {
+      std::vector<std::uint8_t> px(g.hu.size());
+      std::transform(g.hu.begin(), g.hu.end(), px.begin(),
+                     [](float h) { return static_cast<std::uint8_t>(std::clamp(std::nearbyint(h), 0.0f, 255.0f)); });
+      writeImage<std::uint8_t>(g, px.data(), file);
+      return;
+    }
+  }
+}
+
+void requireValues(const Volume& v, const std::filesystem::path& file) {
+  if (v.nx == 0 || v.ny == 0 || v.nz == 0 || v.slice_pos.size() != v.nz || v.hu.size() != v.voxelCount())
+    throw Error(file, "cannot write NIfTI: empty or inconsistent volume");
+}
+
+}  // namespace
+
+bool writeNifti(const Volume& v, const std::filesystem::path& file, NiftiPixel pixel) {
+  requireValues(v, file);
+  if (analyzeStack(v).regular()) {
+    writeHu(v, file, pixel);
+    return false;
+  }
+  Volume grid = regularGridFor(v);
+  resampleInto(v, grid, kOutsideHu);
+  writeHu(grid, file, pixel);
+  return true;
+}
+
+void writeNiftiMask(const VoxelMask& mask, const Volume& geometry, const std::filesystem::path& file) {
+  if (mask.nx != geometry.nx || mask.ny != geometry.ny || mask.nz != geometry.nz ||
+      mask.data.size() != geometry.voxelCount() || geometry.slice_pos.size() != geometry.nz || geometry.nz == 0)
+    throw Error(file, "cannot write NIfTI mask: mask and volume sizes differ");
+  const auto binary = [](const VoxelMask& m) {
+    std::vector<std::uint8_t> px(m.data.size());
+    std::transform(m.data.begin(), m.data.end(), px.begin(), [](std::uint8_t x) -> std::uint8_t { return x ? 1 : 0; });
+    return px;
+  };
+  if (analyzeStack(geometry).regular()) {
+    writeImage<std::uint8_t>(geometry, binary(mask).data(), file);
+    return;
+  }
+  // Same grid as writeNifti; nearest neighbour keeps the mask binary.
+  const Volume grid = regularGridFor(geometry);
+  const VoxelMask on_grid = maskToNative(mask, geometry, grid);
+  writeImage<std::uint8_t>(grid, binary(on_grid).data(), file);
+}
+
+Volume readNifti(const std::filesystem::path& file) {
+  using Image = itk::Image<float, 3>;
+  auto reader = itk::ImageFileReader<Image>::New();
+  reader->SetImageIO(itk::NiftiImageIO::New());  // ITK applies scl_slope / scl_inter
+  reader->SetFileName(file.string());
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw Error(file, std::string("cannot read NIfTI: ") + e.GetDescription());
+  }
+  const Image* img = reader->GetOutput();
+  const auto size = img->GetLargestPossibleRegion().GetSize();
+  const auto spacing = img->GetSpacing();
+  const auto origin = img->GetOrigin();
+  const auto dir = img->GetDirection();
+
+  Volume v;
+  v.nx = size[0];
+  v.ny = size[1];
+  v.nz = size[2];
+  v.col_spacing = spacing[0];
+  v.row_spacing = spacing[1];
+  Vec3 axis_k{};
+  for (int r = 0; r < 3; ++r) {
+    v.row_dir[r] = dir(r, 0);
+    v.col_dir[r] = dir(r, 1);
+    axis_k[r] = dir(r, 2);
+  }
+  v.normal = normalized(cross(v.row_dir, v.col_dir));
+  const Vec3 o{origin[0], origin[1], origin[2]};
+  const Vec3 step = spacing[2] * axis_k;
+  // Volume keeps slices in ascending order along row x col; a left-handed file
+  // (slice axis against the normal) is stored with its slices reversed.
+  const bool reversed = dot(step, v.normal) < 0;
+  v.slice_pos.resize(v.nz);
+  v.hu.resize(v.voxelCount());
+  const std::size_t per_slice = v.nx * v.ny;
+  const float* src = img->GetBufferPointer();
+  for (std::size_t k = 0; k < v.nz; ++k) {
+    const std::size_t fk = reversed ? v.nz - 1 - k : k;
+    v.slice_pos[k] = o + static_cast<double>(fk) * step;
+    std::copy(src + fk * per_slice, src + (fk + 1) * per_slice, v.hu.begin() + static_cast<std::ptrdiff_t>(k * per_slice));
+  }
+  return v;
+}
+
+}  // namespace ctd
