@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
     if (n2d->parsed()) {
       ctd::NiftiToDicomOptions no;
       no.nifti = n2d_nifti;
-      no.reference = n2d_ref;
-      no.out_root = n2d_out;
+      no.ref = n2d_ref;
+      no.out_dir = n2d_out;
       no.strict = n2d_strict;
       const ctd::RewriteResult r = ctd::niftiToDicom(no);
       for (const auto& nc : r.not_covered) ctd::log::warn("not defaced: " + nc);

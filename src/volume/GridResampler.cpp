@@ -1,12 +1,11 @@
 #include "volume/GridResampler.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
-#include <thread>
 
 #include "core/Error.h"
+#include "volume/SliceThreads.h"
 #include "volume/StackGeometry.h"
 
 namespace ctd {
@@ -18,22 +17,6 @@ namespace {
 constexpr double kIndexEps = 1e-6;
 // Positions along the normal (mm) closer than this to a slice are on it.
 constexpr double kOffsetEps = 1e-6;
-
-// The pipeline resamples 512x512x300 stacks on a 2-core machine shared with other
-// work: two threads, each taking whole output slices from a shared counter.
-template <class Fn>
-void forEachSlice(std::size_t nz, std::size_t voxels_per_slice, Fn fn) {
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned n_threads = (nz < 2 || nz * voxels_per_slice < 65536) ? 1u : std::min(2u, hw);
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t k = next++; k < nz; k = next++) fn(k);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-}
 
 std::size_t countCovering(double extent, double step) {
   if (extent <= 0 || step <= 0) return 1;

@@ -12,6 +12,7 @@
 
 #include "core/Error.h"
 #include "volume/GridResampler.h"
+#include "volume/SliceThreads.h"
 #include "volume/StackGeometry.h"
 
 namespace ctd {
@@ -40,8 +41,9 @@ void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& f
   typename Image::RegionType region;
   region.SetSize(size);
   img->SetRegions(region);
-  img->Allocate();
-  std::copy(pixels, pixels + g.voxelCount(), img->GetBufferPointer());  // same i-fastest layout
+  // Same i-fastest layout: the writer reads our buffer in place (no 150 MB copy);
+  // ITK does not own it and only reads it.
+  img->GetPixelContainer()->SetImportPointer(const_cast<T*>(pixels), g.voxelCount(), false);
 
   typename Image::SpacingType spacing;
   spacing[0] = g.col_spacing;
@@ -70,6 +72,24 @@ void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& f
   }
 }
 
+// HU -> integer pixels: round half away from zero (as the DICOM write-back does)
+// and clamp; NaN goes to `lo`. Written so that it vectorises, on two threads:
+// this runs over 80 million voxels for a 512 x 512 x 300 stack.
+template <class T>
+void convertSlices(const Volume& g, T* out, double lo, double hi) {
+  const std::size_t per_slice = g.nx * g.ny;
+  forEachSlice(g.nz, per_slice, [&](std::size_t k) {
+    const float* src = g.hu.data() + k * per_slice;
+    T* dst = out + k * per_slice;
+    for (std::size_t n = 0; n < per_slice; ++n) {
+      double h = src[n];
+      h = h > lo ? h : lo;
+      h = h < hi ? h : hi;
+      dst[n] = static_cast<T>(h + (h >= 0 ? 0.5 : -0.5));  // the cast truncates toward zero
+    }
+  });
+}
+
 void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixel) {
   switch (pixel) {
     case NiftiPixel::Float32:
@@ -77,17 +97,13 @@ void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixe
       return;
     case NiftiPixel::Int16: {
       std::vector<std::int16_t> px(g.hu.size());
-      std::transform(g.hu.begin(), g.hu.end(), px.begin(), [](float h) {
-        constexpr float lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
-        return static_cast<std::int16_t>(std::clamp(std::nearbyint(h), lo, hi));
-      });
+      convertSlices(g, px.data(), -32768.0, 32767.0);
       writeImage<std::int16_t>(g, px.data(), file);
       return;
     }
     case NiftiPixel::UInt8: {
       std::vector<std::uint8_t> px(g.hu.size());
-      std::transform(g.hu.begin(), g.hu.end(), px.begin(),
-                     [](float h) { return static_cast<std::uint8_t>(std::clamp(std::nearbyint(h), 0.0f, 255.0f)); });
+      convertSlices(g, px.data(), 0.0, 255.0);
       writeImage<std::uint8_t>(g, px.data(), file);
       return;
     }

@@ -1,27 +1,54 @@
 #include "write/OtherFiles.h"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <set>
 
-#include "core/AtomicFile.h"
 #include "core/Error.h"
+#include "write/StagingArea.h"
+
+namespace fs = std::filesystem;
 
 namespace ctd {
+namespace {
+
+fs::path relativeTo(const fs::path& file, const fs::path& root) {
+  const fs::path rel = file.lexically_relative(root);
+  return rel.empty() || *rel.begin() == ".." ? file.filename() : rel;
+}
+
+}  // namespace
 
 std::vector<OtherFile> otherFilesOf(const CaseInventory& inv) {
   std::vector<OtherFile> out;
-  for (const auto& s : inv.set_aside) out.push_back({s.path, s.path.lexically_relative(inv.root), s.reason});
+  std::set<fs::path> seen;
+  const auto add = [&](const fs::path& path, const std::string& reason) {
+    if (seen.insert(path).second) out.push_back({path, relativeTo(path, inv.root), reason});
+  };
+  for (const auto& s : inv.set_aside) add(s.path, s.reason);
+  for (const auto& s : inv.skipped) add(s.path, s.reason);
+  // DICOM files read but in no stack and not set aside (e.g. dropped duplicates):
+  // they are not written as part of any series either.
+  std::set<std::size_t> in_stack;
+  for (const auto& stack : inv.stacks)
+    for (const auto& slice : stack.slices) in_stack.insert(slice.instance);
+  for (std::size_t n = 0; n < inv.instances.size(); ++n)
+    if (!in_stack.count(n))
+      add(inv.instances[n].path, inv.instances[n].kind_reason.empty() ? std::string("not part of a CT volume")
+                                                                        : inv.instances[n].kind_reason);
+  std::sort(out.begin(), out.end(), [](const OtherFile& a, const OtherFile& b) { return a.relative < b.relative; });
   return out;
 }
 
-void copyOtherFiles(const std::vector<OtherFile>& files, const std::filesystem::path& out_root) {
+void copyOtherFiles(const std::vector<OtherFile>& files, const fs::path& out_root) {
+  if (files.empty()) return;
+  StagingArea staging(out_root);
   for (const auto& f : files) {
-    std::ifstream in(f.path, std::ios::binary);
-    if (!in) throw Error(f.path, "cannot read");
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    writeFileAtomically(out_root / f.relative, bytes.str());
+    const fs::path staged = staging.stage(f.relative, f.path);
+    std::error_code ec;
+    fs::copy_file(f.path, staged, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw Error(f.path, "cannot copy: " + ec.message());
   }
+  staging.commit();
 }
 
 }  // namespace ctd

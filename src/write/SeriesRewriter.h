@@ -1,7 +1,9 @@
 #pragma once
 // Mask-driven rewrite of a CT series: every output file is its source with only
 // PixelData changed (and only under the mask). See README "What changes in the output".
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@ struct RewriteOptions {
   double fill_hu = -1000.0;        // HU written into masked voxels
   bool new_uids = false;           // new SOP/Series instance UIDs (file meta too)
   bool mark_defaced = false;       // ImageType DERIVED\SECONDARY, derivation + de-identification elements
+  std::string derivation_description;  // DerivationDescription under mark_defaced; empty: names fill_hu
 };
 
 struct FileOutcome {
@@ -35,5 +38,13 @@ struct RewriteResult {
 // on any error nothing of the series is left under out_root and ctd::Error is thrown.
 RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, const VoxelMask& mask,
                             const RewriteOptions& opt);
+
+// The general form behind rewriteSeries and nifti2dicom: `source(j, k, row)`
+// fills row[0..nx) with the HU wanted at voxels (i, j, k) of the stack's native
+// grid, NaN where the stored value must stay as it is. A voxel whose wanted HU
+// maps to its current stored value is left untouched (and not counted).
+using HuRowSource = std::function<void(std::size_t j, std::size_t k, float* row)>;
+RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
+                                const RewriteOptions& opt);
 
 }  // namespace ctd

@@ -33,6 +33,7 @@ namespace {
 
 constexpr const char* kCtImageStorage = "1.2.840.10008.5.1.4.1.1.2";
 constexpr const char* kEnhancedCtImageStorage = "1.2.840.10008.5.1.4.1.1.2.1";
+constexpr std::size_t kMinJ2kPixels = 1024;
 
 // DS allows 16 characters: use the most precision that fits.
 std::string formatDS(double v) {
@@ -215,6 +216,12 @@ void writeFile(const SeriesSpec& spec, const gdcm::DataSet& ds, const gdcm::Smar
   const gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(spec.transfer_syntax.c_str());
   if (ts == gdcm::TransferSyntax::TS_END)
     throw Error(file, "synth: unknown transfer syntax " + spec.transfer_syntax);
+  // GDCM 3.0.21's JPEG 2000 encoder writes into a buffer the size of the raw
+  // frame and overflows it when the codestream headers outgrow tiny frames.
+  const bool j2k = ts == gdcm::TransferSyntax::JPEG2000Lossless || ts == gdcm::TransferSyntax::JPEG2000;
+  if (j2k && spec.volume.nx * spec.volume.ny < kMinJ2kPixels)
+    throw Error(file, "synth: JPEG 2000 needs frames of at least " + std::to_string(kMinJ2kPixels) +
+                          " pixels (GDCM encoder overflows on smaller ones)");
   gdcm::SmartPointer<gdcm::Pixmap> out = raw;
   gdcm::ImageChangeTransferSyntax change;
   if (ts != gdcm::TransferSyntax::ExplicitVRLittleEndian) {

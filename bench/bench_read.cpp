@@ -1,0 +1,123 @@
+// DICOM -> NIfTI speed: ctdeface (convertCaseToNifti, uncompressed .nii) against
+// `dcm2niix -z n` on the same 512 x 512 x 300 uncompressed CT series, side by side.
+//
+//   bench_read [--work DIR] [--repeats N]
+//
+// The series is written once into DIR/series (kept for later runs). Not a ctest test.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/Error.h"
+#include "pipeline/Dicom2Nifti.h"
+#include "synth/SyntheticSeries.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kMatrix = 512, kSlices = 300;
+
+// A head-sized water cylinder with a bone ring and noise: realistic value ranges
+// so that nothing compresses or short-cuts better than real data would.
+ctd::Volume makeSeriesVolume() {
+  ctd::Volume v;
+  v.nx = v.ny = kMatrix;
+  v.nz = kSlices;
+  v.col_spacing = v.row_spacing = 0.48828125;
+  for (std::size_t k = 0; k < kSlices; ++k) v.slice_pos.push_back({-125.0, -125.0, -150.0 + 0.625 * double(k)});
+  v.hu.resize(v.voxelCount());
+  std::mt19937 rng(1);
+  std::normal_distribution<float> noise(0.0f, 12.0f);
+  for (std::size_t k = 0; k < v.nz; ++k)
+    for (std::size_t j = 0; j < v.ny; ++j)
+      for (std::size_t i = 0; i < v.nx; ++i) {
+        const double x = (double(i) - 256.0) * v.col_spacing, y = (double(j) - 256.0) * v.row_spacing;
+        const double r = std::hypot(x / 80.0, y / 95.0);
+        float hu = r > 1.0 ? -1000.0f : (r > 0.92 ? 1200.0f : 35.0f);
+        if (x * x + y * y > 125.0 * 125.0) hu = -2000.0f;  // outside the reconstruction circle
+        v.at(i, j, k) = hu + (hu > -1500.0f ? noise(rng) : 0.0f);
+      }
+  return v;
+}
+
+fs::path ensureSeries(const fs::path& work) {
+  const fs::path dir = work / "series", done = work / "series.complete";
+  if (fs::exists(done)) return dir;
+  std::printf("writing the %zu x %zu x %zu series once into %s ...\n", kMatrix, kMatrix, kSlices, dir.c_str());
+  std::fflush(stdout);
+  fs::remove_all(dir);
+  ctd::synth::SeriesSpec spec;
+  spec.volume = makeSeriesVolume();
+  spec.series_description = "bench_read";
+  ctd::synth::writeSeries(spec, dir);
+  std::ofstream(done) << "ok\n";
+  return dir;
+}
+
+double seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  return x.size() % 2 ? x[x.size() / 2] : 0.5 * (x[x.size() / 2 - 1] + x[x.size() / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path work = fs::temp_directory_path() / "ctdeface-bench-read";
+  int repeats = 3;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    if (arg == "--work" && a + 1 < argc) {
+      work = argv[++a];
+    } else if (arg == "--repeats" && a + 1 < argc) {
+      repeats = std::max(1, std::atoi(argv[++a]));
+    } else {
+      std::fprintf(stderr, "usage: %s [--work DIR] [--repeats N]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    fs::create_directories(work);
+    const fs::path series = ensureSeries(work);
+    const fs::path ours = work / "out-ctdeface", theirs = work / "out-dcm2niix";
+    std::vector<double> t_ours, t_theirs;
+    std::printf("%-8s %12s %12s\n", "repeat", "ctdeface s", "dcm2niix s");
+    for (int r = 0; r < repeats; ++r) {
+      fs::remove_all(ours);
+      fs::remove_all(theirs);
+      fs::create_directories(ours);
+      fs::create_directories(theirs);
+
+      auto t0 = std::chrono::steady_clock::now();
+      const auto written = ctd::convertCaseToNifti(series, ours, ".nii");
+      t_ours.push_back(seconds(t0));
+      if (written.size() != 1) throw ctd::Error(series, "expected one NIfTI, got " + std::to_string(written.size()));
+
+      const std::string cmd = "dcm2niix -z n -f %s -o '" + theirs.string() + "' '" + series.string() + "' > '" +
+                              (work / "dcm2niix.log").string() + "' 2>&1";
+      t0 = std::chrono::steady_clock::now();
+      if (std::system(cmd.c_str()) != 0) throw ctd::Error(work / "dcm2niix.log", "dcm2niix failed");
+      t_theirs.push_back(seconds(t0));
+      std::printf("%-8d %12.3f %12.3f\n", r + 1, t_ours.back(), t_theirs.back());
+      std::fflush(stdout);
+    }
+    const double mo = median(t_ours), mt = median(t_theirs);
+    std::printf("median   %12.3f %12.3f   ctdeface / dcm2niix = %.2f\n", mo, mt, mo / mt);
+    std::printf("series: %zu x %zu x %zu, uncompressed DICOM in %s\n", kMatrix, kMatrix, kSlices, series.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

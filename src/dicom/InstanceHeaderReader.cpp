@@ -1,0 +1,150 @@
+// readInstanceHeader: one file's header -> DicomInstance (no pixel data read).
+#include <gdcmFileMetaInformation.h>
+#include <gdcmReader.h>
+#include <gdcmTransferSyntax.h>
+
+#include <system_error>
+
+#include "core/Error.h"
+#include "dicom/GdcmQuiet.h"
+#include "dicom/DataSetValues.h"
+#include "dicom/InstanceClassifier.h"
+#include "dicom/SeriesAssembler.h"
+
+namespace ctd {
+namespace {
+
+const gdcm::Tag kPixelData(0x7FE0, 0x0010);
+
+std::optional<Vec3> vec3(const std::vector<double>& v) {
+  if (v.size() != 3) return std::nullopt;
+  return Vec3{v[0], v[1], v[2]};
+}
+
+std::optional<std::array<double, 6>> orientation(const std::vector<double>& v) {
+  if (v.size() != 6) return std::nullopt;
+  return std::array<double, 6>{v[0], v[1], v[2], v[3], v[4], v[5]};
+}
+
+std::optional<std::array<double, 2>> spacing(const std::vector<double>& v) {
+  if (v.size() != 2) return std::nullopt;
+  return std::array<double, 2>{v[0], v[1]};
+}
+
+int integer(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
+  const auto v = dcm::getNumber(ds, tag);
+  return v ? static_cast<int>(*v) : 0;
+}
+
+// Fills the geometry / value-mapping attributes present in `ds` (a top-level
+// data set or a functional group item); absent ones are left as they are.
+void readPlaneAttributes(const gdcm::DataSet& ds, FrameInfo& f) {
+  if (auto p = vec3(dcm::getNumbers(ds, gdcm::Tag(0x0020, 0x0032)))) f.position = p;
+  if (auto o = orientation(dcm::getNumbers(ds, gdcm::Tag(0x0020, 0x0037)))) f.orientation = o;
+  if (auto s = spacing(dcm::getNumbers(ds, gdcm::Tag(0x0028, 0x0030)))) f.pixel_spacing = s;
+  if (auto t = dcm::getNumber(ds, gdcm::Tag(0x0018, 0x0050))) f.slice_thickness = *t;
+  if (auto b = dcm::getNumber(ds, gdcm::Tag(0x0028, 0x1052))) f.intercept = *b;
+  if (auto m = dcm::getNumber(ds, gdcm::Tag(0x0028, 0x1053))) f.slope = *m;
+}
+
+// Applies the functional group macros of one item (shared or per-frame).
+void readFunctionalGroups(const gdcm::DataSet& group, FrameInfo& f) {
+  static const gdcm::Tag kMacros[] = {
+      gdcm::Tag(0x0020, 0x9113),  // PlanePositionSequence
+      gdcm::Tag(0x0020, 0x9116),  // PlaneOrientationSequence
+      gdcm::Tag(0x0028, 0x9110),  // PixelMeasuresSequence
+      gdcm::Tag(0x0028, 0x9145),  // PixelValueTransformationSequence
+  };
+  for (const gdcm::Tag& macro : kMacros)
+    for (const gdcm::DataSet& item : dcm::sequenceItems(group, macro)) readPlaneAttributes(item, f);
+}
+
+void readFrames(const gdcm::DataSet& ds, DicomInstance& inst) {
+  FrameInfo top;
+  readPlaneAttributes(ds, top);
+  const auto shared = dcm::sequenceItems(ds, gdcm::Tag(0x5200, 0x9229));
+  const auto per_frame = dcm::sequenceItems(ds, gdcm::Tag(0x5200, 0x9230));
+  if (shared.empty() && per_frame.empty()) {
+    inst.frames.assign(inst.number_of_frames, top);
+    return;
+  }
+  // Enhanced / multi-frame: shared groups first, then each frame's own.
+  FrameInfo base = top;
+  base.position.reset();
+  for (const auto& g : shared) readFunctionalGroups(g, base);
+  inst.frames.assign(inst.number_of_frames, base);
+  for (std::size_t f = 0; f < inst.frames.size() && f < per_frame.size(); ++f)
+    readFunctionalGroups(per_frame[f], inst.frames[f]);
+}
+
+}  // namespace
+
+DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::filesystem::path& case_root) {
+  quietGdcm();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) throw Error(file, "cannot read file: " + ec.message());
+
+  gdcm::Reader reader;
+  reader.SetFileName(file.string().c_str());
+  // Stop at PixelData without loading it; whether it exists is told by the
+  // stream position (a file without PixelData is read to its end).
+  const std::set<gdcm::Tag> skip{kPixelData};
+  if (!reader.ReadUpToTag(kPixelData, skip)) throw Error(file, "not a DICOM file (GDCM cannot parse it)");
+  const gdcm::FileMetaInformation& meta = reader.GetFile().GetHeader();
+  const gdcm::TransferSyntax ts = meta.GetDataSetTransferSyntax();
+
+  DicomInstance inst;
+  inst.path = file;
+  inst.relative = file.lexically_relative(case_root);
+  if (inst.relative.empty()) inst.relative = file.filename();
+
+  bool has_pixels = false;
+  if (ts == gdcm::TransferSyntax::DeflatedExplicitVRLittleEndian) {
+    // The stream position of an inflated stream says nothing about the file: read it all.
+    gdcm::Reader full;
+    full.SetFileName(file.string().c_str());
+    if (!full.Read()) throw Error(file, "not a DICOM file (GDCM cannot parse it)");
+    has_pixels = full.GetFile().GetDataSet().FindDataElement(kPixelData);
+  } else {
+    const std::size_t pos = reader.GetStreamCurrentPosition();
+    has_pixels = pos != static_cast<std::size_t>(-1) && pos < size;
+  }
+  inst.has_pixel_data = has_pixels;
+
+  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  const char* ts_uid = gdcm::TransferSyntax::GetTSString(ts);
+  inst.transfer_syntax = ts_uid ? ts_uid : dcm::getString(meta, gdcm::Tag(0x0002, 0x0010));
+  inst.sop_class_uid = dcm::getString(ds, gdcm::Tag(0x0008, 0x0016));
+  if (inst.sop_class_uid.empty()) inst.sop_class_uid = dcm::getString(meta, gdcm::Tag(0x0002, 0x0002));
+  inst.sop_instance_uid = dcm::getString(ds, gdcm::Tag(0x0008, 0x0018));
+  if (inst.sop_instance_uid.empty()) inst.sop_instance_uid = dcm::getString(meta, gdcm::Tag(0x0002, 0x0003));
+  inst.study_uid = dcm::getString(ds, gdcm::Tag(0x0020, 0x000D));
+  inst.series_uid = dcm::getString(ds, gdcm::Tag(0x0020, 0x000E));
+  inst.frame_of_reference_uid = dcm::getString(ds, gdcm::Tag(0x0020, 0x0052));
+  inst.modality = dcm::getString(ds, gdcm::Tag(0x0008, 0x0060));
+  inst.series_description = dcm::getString(ds, gdcm::Tag(0x0008, 0x103E));
+  inst.image_type = dcm::getStrings(ds, gdcm::Tag(0x0008, 0x0008));
+  inst.series_number = integer(ds, gdcm::Tag(0x0020, 0x0011));
+  inst.instance_number = integer(ds, gdcm::Tag(0x0020, 0x0013));
+  inst.acquisition_number = integer(ds, gdcm::Tag(0x0020, 0x0012));
+
+  inst.rows = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0010)).value_or(0);
+  inst.columns = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0011)).value_or(0);
+  inst.samples_per_pixel = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0002)).value_or(1);
+  inst.bits_allocated = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0100)).value_or(0);
+  inst.bits_stored = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0101)).value_or(inst.bits_allocated);
+  inst.high_bit = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0102))
+                      .value_or(inst.bits_stored ? static_cast<std::uint16_t>(inst.bits_stored - 1) : 0);
+  inst.pixel_representation = dcm::getUS(ds, gdcm::Tag(0x0028, 0x0103)).value_or(0);
+  inst.photometric = dcm::getString(ds, gdcm::Tag(0x0028, 0x0004));
+  const int frames = integer(ds, gdcm::Tag(0x0028, 0x0008));
+  inst.number_of_frames = frames > 0 ? static_cast<std::uint32_t>(frames) : 1;
+  inst.gantry_tilt = dcm::getNumber(ds, gdcm::Tag(0x0018, 0x1120));
+
+  if (inst.has_pixel_data) readFrames(ds, inst);
+  classifyInstance(inst);
+  return inst;
+}
+
+}  // namespace ctd

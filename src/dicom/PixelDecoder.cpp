@@ -1,0 +1,115 @@
+#include "dicom/PixelDecoder.h"
+
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
+#include <gdcmTransferSyntax.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "core/Error.h"
+#include "dicom/GdcmQuiet.h"
+
+namespace ctd {
+namespace {
+
+// Compressed streams can be much smaller than the pixels they hold, but not
+// without bound: this caps what a corrupt header can make us allocate.
+constexpr std::uint64_t kMaxCompressionRatio = 2000;
+constexpr std::uint64_t kMinAllowedBytes = 64ull << 20;
+
+void checkHeader(const DicomInstance& inst) {
+  const auto& file = inst.path;
+  if (!inst.has_pixel_data) throw Error(file, "no PixelData to decode");
+  if (inst.samples_per_pixel != 1)
+    throw Error(file, "SamplesPerPixel " + std::to_string(inst.samples_per_pixel) +
+                          " (colour) is not supported: only single-sample greyscale CT");
+  if (inst.bits_allocated != 8 && inst.bits_allocated != 16)
+    throw Error(file, "BitsAllocated " + std::to_string(inst.bits_allocated) + " is not supported (8 or 16 only)");
+  if (inst.bits_stored == 0 || inst.bits_stored > inst.bits_allocated || inst.high_bit >= inst.bits_allocated ||
+      inst.high_bit + 1 < inst.bits_stored)
+    throw Error(file, "inconsistent BitsStored " + std::to_string(inst.bits_stored) + " / HighBit " +
+                          std::to_string(inst.high_bit) + " for BitsAllocated " + std::to_string(inst.bits_allocated));
+  if (inst.rows == 0 || inst.columns == 0) throw Error(file, "Rows or Columns is 0");
+
+  std::error_code ec;
+  const std::uint64_t file_size = std::filesystem::file_size(file, ec);
+  if (ec) throw Error(file, "cannot read file: " + ec.message());
+  const std::uint64_t bytes = std::uint64_t(inst.rows) * inst.columns * inst.number_of_frames * (inst.bits_allocated / 8);
+  const gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(inst.transfer_syntax.c_str());
+  const bool encapsulated = ts.IsEncapsulated() || ts == gdcm::TransferSyntax::DeflatedExplicitVRLittleEndian;
+  if (!encapsulated && bytes > file_size)
+    throw Error(file, "Rows x Columns x frames (" + std::to_string(inst.rows) + " x " + std::to_string(inst.columns) +
+                          " x " + std::to_string(inst.number_of_frames) + ") needs " + std::to_string(bytes) +
+                          " bytes but the file has " + std::to_string(file_size));
+  if (encapsulated && bytes > std::max(kMinAllowedBytes, file_size * kMaxCompressionRatio))
+    throw Error(file, "Rows x Columns x frames is implausibly large for a " + std::to_string(file_size) + "-byte file");
+}
+
+// Stored value of one word: the BitsStored bits ending at HighBit, sign-extended
+// when PixelRepresentation is 1 (bits above HighBit are ignored, as PS3.5 8.1.1 says).
+struct BitLayout {
+  unsigned shift, bits;
+  bool is_signed;
+  std::int32_t operator()(std::uint32_t word) const {
+    const std::uint32_t v = (word >> shift) & ((1u << bits) - 1u);
+    if (is_signed && (v >> (bits - 1)) & 1u) return static_cast<std::int32_t>(v) - static_cast<std::int32_t>(1u << bits);
+    return static_cast<std::int32_t>(v);
+  }
+};
+
+}  // namespace
+
+DecodedFrames decodePixels(const DicomInstance& inst) {
+  quietGdcm();
+  checkHeader(inst);
+  const auto& file = inst.path;
+  gdcm::ImageReader reader;
+  reader.SetFileName(file.string().c_str());
+  if (!reader.Read()) throw Error(file, "GDCM cannot read the image (transfer syntax " + inst.transfer_syntax + ")");
+  const gdcm::Image& img = reader.GetImage();
+  const gdcm::PixelFormat pf = img.GetPixelFormat();
+  if (pf.GetSamplesPerPixel() != 1)
+    throw Error(file, "SamplesPerPixel " + std::to_string(pf.GetSamplesPerPixel()) + " is not supported");
+  if (pf.GetBitsAllocated() != 8 && pf.GetBitsAllocated() != 16)
+    throw Error(file, "BitsAllocated " + std::to_string(pf.GetBitsAllocated()) + " is not supported (8 or 16 only)");
+
+  DecodedFrames out;
+  const unsigned* dims = img.GetDimensions();
+  out.columns = static_cast<std::uint16_t>(dims[0]);
+  out.rows = static_cast<std::uint16_t>(dims[1]);
+  out.frames = img.GetNumberOfDimensions() > 2 ? dims[2] : 1;
+  if (out.rows != inst.rows || out.columns != inst.columns || out.frames != inst.number_of_frames)
+    throw Error(file, "decoded image size does not match Rows/Columns/NumberOfFrames");
+  const std::size_t count = std::size_t(out.rows) * out.columns * out.frames;
+  const std::size_t bytes_per = pf.GetBitsAllocated() / 8;
+  const std::size_t expected = count * bytes_per;
+  if (img.GetBufferLength() != expected)
+    throw Error(file, "PixelData holds " + std::to_string(img.GetBufferLength()) + " bytes, expected " +
+                          std::to_string(expected) + " (Rows x Columns x frames x bytes)");
+  // Decode straight into words of the right type (GDCM writes through char*).
+  std::vector<std::uint16_t> words(bytes_per == 2 ? count : 0);
+  std::vector<std::uint8_t> bytes(bytes_per == 1 ? count : 0);
+  char* target = bytes_per == 2 ? reinterpret_cast<char*>(words.data()) : reinterpret_cast<char*>(bytes.data());
+  if (!img.GetBuffer(target))
+    throw Error(file, "cannot decode PixelData (transfer syntax " + inst.transfer_syntax + ")");
+
+  const unsigned bits = std::clamp<unsigned>(pf.GetBitsStored(), 1, pf.GetBitsAllocated());
+  const unsigned high = std::clamp<unsigned>(pf.GetHighBit(), bits - 1, pf.GetBitsAllocated() - 1u);
+  const BitLayout layout{high + 1 - bits, bits, pf.GetPixelRepresentation() == 1};
+  out.stored.resize(count);
+  if (bytes_per == 2 && bits == 16) {
+    // Fast path for the common case: no masking needed.
+    if (layout.is_signed)
+      for (std::size_t i = 0; i < count; ++i) out.stored[i] = static_cast<std::int16_t>(words[i]);
+    else
+      for (std::size_t i = 0; i < count; ++i) out.stored[i] = words[i];
+  } else if (bytes_per == 2) {
+    for (std::size_t i = 0; i < count; ++i) out.stored[i] = layout(words[i]);
+  } else {
+    for (std::size_t i = 0; i < count; ++i) out.stored[i] = layout(bytes[i]);
+  }
+  return out;
+}
+
+}  // namespace ctd

@@ -1,0 +1,43 @@
+#pragma once
+// Binary morphology, connected components, per-slice hole filling and
+// distance maps on a coarse isotropic grid, through ITK (kept out of this
+// header so that including it stays cheap).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace ctd::coarse {
+
+struct Grid {
+  std::size_t nx = 0, ny = 0, nz = 0;
+  double spacing = 1;  // mm, isotropic
+  std::size_t size() const { return nx * ny * nz; }
+  std::size_t index(std::size_t i, std::size_t j, std::size_t k) const { return (k * ny + j) * nx + i; }
+};
+
+using Bits = std::vector<std::uint8_t>;  // 0/1 per voxel, index (k * ny + j) * nx + i
+
+Bits dilate(const Bits& m, const Grid& g, int radius);
+Bits erode(const Bits& m, const Grid& g, int radius);
+Bits open(const Bits& m, const Grid& g, int radius);
+Bits close(const Bits& m, const Grid& g, int radius);
+
+// Connected components (face connectivity); labels sorted by size (1 = largest), 0 = background.
+struct Components {
+  std::vector<std::uint32_t> label;
+  std::vector<std::size_t> sizes;  // sizes[l - 1] = voxels of label l
+};
+Components components(const Bits& m, const Grid& g);
+Bits largestComponent(const Bits& m, const Grid& g);
+
+// Fills the holes of `m` in every 2-D slice perpendicular to axis `dim` (0 = x, 1 = y, 2 = z).
+Bits fillHolesPerSlice(const Bits& m, const Grid& g, unsigned dim);
+
+// Euclidean distance in mm to the nearest voxel of `m` (0 on `m` itself and
+// negative inside it: minus the distance to the nearest voxel outside).
+std::vector<float> signedDistance(const Bits& m, const Grid& g);
+
+// Box mean over (2 radius + 1)^3 voxels.
+std::vector<float> boxMean(const std::vector<float>& v, const Grid& g, int radius);
+
+}  // namespace ctd::coarse

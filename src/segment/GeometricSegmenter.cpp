@@ -1,0 +1,319 @@
+#include "segment/GeometricSegmenter.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "segment/CoarseMorphology.h"
+#include "volume/GridResampler.h"
+
+namespace ctd {
+namespace {
+
+using coarse::Bits;
+using coarse::Grid;
+
+constexpr float kOutsideFov = -5000.0f;  // resampling sentinel: no native voxel here
+constexpr double kPi = 3.14159265358979323846;
+
+// The coarse LPS grid with one extra voxel on every side: the extra z slices
+// act as the caps of a field of view that cuts through the head.
+Volume paddedGrid(const Volume& v, double spacing) {
+  Volume g = lpsGridFor(v, spacing);
+  const Vec3 shift{spacing, spacing, spacing};
+  Volume p;
+  p.nx = g.nx + 2;
+  p.ny = g.ny + 2;
+  p.nz = g.nz + 2;
+  p.row_dir = g.row_dir;
+  p.col_dir = g.col_dir;
+  p.normal = g.normal;
+  p.col_spacing = p.row_spacing = spacing;
+  const Vec3 origin = g.slice_pos.front() - shift;
+  for (std::size_t k = 0; k < p.nz; ++k) p.slice_pos.push_back(origin + Vec3{0, 0, spacing * static_cast<double>(k)});
+  return p;
+}
+
+// Trilinear sample of a coarse scalar field at an LPS point (grid axes are LPS).
+float sampleField(const std::vector<float>& f, const Grid& g, const Vec3& origin, const Vec3& p, float outside) {
+  const double fx = (p[0] - origin[0]) / g.spacing, fy = (p[1] - origin[1]) / g.spacing,
+               fz = (p[2] - origin[2]) / g.spacing;
+  if (fx < 0 || fy < 0 || fz < 0 || fx > g.nx - 1.0 || fy > g.ny - 1.0 || fz > g.nz - 1.0) return outside;
+  const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(fx), g.nx - 2);
+  const std::size_t j = std::min<std::size_t>(static_cast<std::size_t>(fy), g.ny - 2);
+  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(fz), g.nz - 2);
+  const double ax = fx - i, ay = fy - j, az = fz - k;
+  auto at = [&](std::size_t a, std::size_t b, std::size_t c) { return static_cast<double>(f[g.index(a, b, c)]); };
+  const double c00 = at(i, j, k) * (1 - ax) + at(i + 1, j, k) * ax;
+  const double c10 = at(i, j + 1, k) * (1 - ax) + at(i + 1, j + 1, k) * ax;
+  const double c01 = at(i, j, k + 1) * (1 - ax) + at(i + 1, j, k + 1) * ax;
+  const double c11 = at(i, j + 1, k + 1) * (1 - ax) + at(i + 1, j + 1, k + 1) * ax;
+  const double c0 = c00 * (1 - ay) + c10 * ay, c1 = c01 * (1 - ay) + c11 * ay;
+  return static_cast<float>(c0 * (1 - az) + c1 * az);
+}
+
+struct Cavity {
+  Bits mask;
+  double ml = 0;
+  Vec3 centroid{0, 0, 0};
+  Vec3 anterior{0, -1, 0};
+  std::string rejected;  // why no cavity was accepted
+};
+
+// Cranial cavity: soft tissue enclosed by bone (or by the caps of the field of
+// view) in at least two of the three slice directions. Orbits are enclosed
+// only in coronal slices and the spinal canal only in axial ones, so the vote
+// keeps them out.
+Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits& bone, const Grid& g,
+                  const Vec3& origin, const GeometricOptions& opt) {
+  Cavity cav;
+  const std::size_t n = g.size();
+  Bits wall = coarse::close(bone, g, 1);
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        const bool lateral_pad = i == 0 || j == 0 || i + 1 == g.nx || j + 1 == g.ny;
+        if (!fov[idx] && !lateral_pad) wall[idx] = 1;
+      }
+  std::vector<std::uint8_t> votes(n, 0);
+  for (unsigned dim = 0; dim < 3; ++dim) {
+    const Bits filled = coarse::fillHolesPerSlice(wall, g, dim);
+    for (std::size_t i = 0; i < n; ++i) votes[i] += filled[i] && !wall[i];
+  }
+  Bits cand(n, 0);
+  for (std::size_t i = 0; i < n; ++i) cand[i] = votes[i] >= 2 && fov[i] && smooth[i] > -20 && smooth[i] < 100;
+  // Cut thin bridges (optic canals, foramina) before keeping the largest part.
+  Bits core = coarse::largestComponent(coarse::erode(cand, g, 1), g);
+  Bits grown = coarse::dilate(core, g, 2);
+  std::size_t count = 0;
+  double sx = 0, sy = 0, sz = 0, hu = 0;
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        grown[idx] = grown[idx] && cand[idx];
+        if (!grown[idx]) continue;
+        ++count;
+        sx += static_cast<double>(i), sy += static_cast<double>(j), sz += static_cast<double>(k);
+        hu += smooth[idx];
+      }
+  const double voxel_ml = g.spacing * g.spacing * g.spacing / 1000.0;
+  cav.ml = static_cast<double>(count) * voxel_ml;
+  if (cav.ml < opt.min_cavity_ml) {
+    std::ostringstream o;
+    o << "no bone-enclosed soft tissue large enough for a cranial cavity (" << static_cast<int>(cav.ml) << " ml)";
+    cav.rejected = o.str();
+    return cav;
+  }
+  const double mean_hu = hu / static_cast<double>(count);
+  // Brain and CSF: a chest or abdomen enclosed by ribs would hold fat, organs and lungs.
+  if (mean_hu < 0 || mean_hu > 70) {
+    cav.rejected = "bone-enclosed region is not brain-like (mean " + std::to_string(static_cast<int>(mean_hu)) + " HU)";
+    return cav;
+  }
+  // Most of a cranial cavity's surface touches the skull (or the field-of-view caps).
+  const Bits wall_near = coarse::dilate(wall, g, 2);
+  std::size_t boundary = 0, walled = 0;
+  for (std::size_t k = 1; k + 1 < g.nz; ++k)
+    for (std::size_t j = 1; j + 1 < g.ny; ++j)
+      for (std::size_t i = 1; i + 1 < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        if (!grown[idx]) continue;
+        const bool edge = !grown[idx - 1] || !grown[idx + 1] || !grown[idx - g.nx] || !grown[idx + g.nx] ||
+                          !grown[idx - g.nx * g.ny] || !grown[idx + g.nx * g.ny];
+        if (!edge) continue;
+        ++boundary;
+        walled += wall_near[idx];
+      }
+  if (boundary == 0 || static_cast<double>(walled) < 0.6 * static_cast<double>(boundary)) {
+    cav.rejected = "bone-enclosed region is not walled by bone";
+    return cav;
+  }
+  cav.mask = coarse::fillHolesPerSlice(grown, g, 2);
+  const double c = g.spacing;
+  const double mx = sx / count, my = sy / count, mz = sz / count;
+  cav.centroid = origin + Vec3{mx * c, my * c, mz * c};
+  // Horizontal anterior axis: the cavity's long axis in the axial plane (a
+  // brain is longer than wide), pointing to LPS anterior (-y) as the header says.
+  double cxx = 0, cxy = 0, cyy = 0;
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        if (!grown[g.index(i, j, k)]) continue;
+        const double dx = i - mx, dy = j - my;
+        cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
+      }
+  const double tr = cxx + cyy, det = cxx * cyy - cxy * cxy;
+  const double l1 = tr / 2 + std::sqrt(std::max(0.0, tr * tr / 4 - det)), l2 = tr - l1;
+  Vec3 ax = std::abs(cxy) > 1e-9 ? normalized(Vec3{l1 - cyy, cxy, 0}) : (cyy >= cxx ? Vec3{0, 1, 0} : Vec3{1, 0, 0});
+  if (ax[1] > 0) ax = -1.0 * ax;
+  // Round in the axial plane, or an axis more than 40 degrees off the header's
+  // anterior (a partial cavity): trust the header.
+  if (l2 <= 0 || l1 / l2 < 1.15 || -ax[1] < std::cos(40 * kPi / 180)) ax = {0, -1, 0};
+  cav.anterior = ax;
+  return cav;
+}
+
+}  // namespace
+
+FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
+  diag_ = {};
+  FaceSegmentation out;
+  out.mask = VoxelMask::like(v);
+  const double c = opt_.coarse_spacing_mm;
+
+  Volume grid = paddedGrid(v, c);
+  resampleInto(v, grid, kOutsideFov);
+  const Grid g{grid.nx, grid.ny, grid.nz, c};
+  const Vec3 origin = grid.slice_pos.front();
+  const std::size_t n = g.size();
+
+  Bits fov(n), tissue(n), bone(n);
+  std::vector<float> hu(grid.hu.begin(), grid.hu.end());
+  for (std::size_t i = 0; i < n; ++i) {
+    fov[i] = hu[i] > kOutsideFov / 2;
+    if (!fov[i]) hu[i] = -1000;  // the mean filter below must not see the sentinel
+    tissue[i] = fov[i] && hu[i] > opt_.body_hu;
+    bone[i] = fov[i] && hu[i] > opt_.bone_hu;
+  }
+  const std::vector<float> smooth = coarse::boxMean(hu, g, 1);
+
+  // Body: the largest tissue component once thin attachments (couch, head
+  // holder, streaks in the air) are opened away; thin parts of the body itself
+  // (ears, nostril rims) are then given back from the unopened tissue.
+  Bits body = coarse::largestComponent(coarse::open(tissue, g, 1), g);
+  {
+    const Bits near = coarse::dilate(body, g, 2);
+    for (std::size_t i = 0; i < n; ++i) body[i] = near[i] && tissue[i];
+    body = coarse::largestComponent(body, g);
+  }
+  // Air inside the head (sinuses, airway, closed mouth) is not skin surface.
+  const Bits body_filled = coarse::fillHolesPerSlice(body, g, 2);
+
+  const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
+  if (cav.mask.empty()) {
+    out.face_in_view = false;
+    out.note = "no face in view: " + cav.rejected;
+    return out;
+  }
+  diag_.cavity_found = true;
+  diag_.cavity_ml = cav.ml;
+  diag_.cavity_centroid = cav.centroid;
+  diag_.anterior = cav.anterior;
+
+  // Distance to the cavity (mm, positive outside) and skin-side depth (mm
+  // inside the body; the field-of-view caps are not skin).
+  const std::vector<float> dcav = coarse::signedDistance(cav.mask, g);
+  Bits solid(n);
+  for (std::size_t i = 0; i < n; ++i) solid[i] = body_filled[i] || !fov[i];
+  std::vector<float> depth = coarse::signedDistance(solid, g);
+  for (auto& d : depth) d = -d;
+
+  // Face sector: within the half-angle of the anterior axis, seen from the
+  // cavity's vertical axis (horizontal angles are what separate face from ears).
+  const Vec3 A = cav.anterior, L{-A[1], A[0], 0};
+  const double cos_half = std::cos(opt_.face_half_angle_deg * kPi / 180);
+  auto angleClass = [&](std::size_t i, std::size_t j, std::size_t k, double& cos_theta) {
+    const Vec3 p = origin + Vec3{c * i, c * j, c * k};
+    const Vec3 d = p - cav.centroid;
+    const double a = dot(d, A), l = dot(d, L);
+    const double r = std::sqrt(a * a + l * l);
+    cos_theta = r > 1e-6 ? a / r : 0;
+    return a;
+  };
+
+  // Inferior limit: the lowest facial bone (mandible, teeth, maxilla) far from the brain.
+  Bits face_bone(n, 0);
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        if (!bone[idx] || !body_filled[idx] || dcav[idx] < 35) continue;
+        double ct;
+        angleClass(i, j, k, ct);
+        face_bone[idx] = ct >= cos_half;
+      }
+  double z_low = -std::numeric_limits<double>::infinity();
+  {
+    const coarse::Components comp = coarse::components(face_bone, g);
+    const std::size_t min_voxels = static_cast<std::size_t>(2.0 / (c * c * c / 1000.0));
+    std::size_t big = 0;
+    while (big < comp.sizes.size() && comp.sizes[big] >= min_voxels) ++big;
+    std::size_t kmin = g.nz;
+    for (std::size_t idx = 0; idx < n; ++idx)
+      if (comp.label[idx] >= 1 && comp.label[idx] <= big) kmin = std::min(kmin, idx / (g.nx * g.ny));
+    if (kmin < g.nz) {
+      z_low = origin[2] + c * static_cast<double>(kmin) - 12.0;
+      diag_.lowest_face_bone_z = origin[2] + c * static_cast<double>(kmin);
+    }
+  }
+
+  // Face in view: soft-tissue skin far from the brain inside the sector (a
+  // bare skull's facial surface is bone; a vault-only slab has only scalp).
+  Bits mask(n, 0);
+  std::size_t surface = 0, surface_soft = 0;
+  const double ear_cos_lo = std::cos(130 * kPi / 180), ear_cos_hi = std::cos(50 * kPi / 180);
+  for (std::size_t k = 0; k < g.nz; ++k) {
+    const double z = origin[2] + c * static_cast<double>(k);
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        if (!body_filled[idx] || !fov[idx] || z < z_low) continue;
+        double ct;
+        const double a = angleClass(i, j, k, ct);
+        const bool in_sector = ct >= cos_half && a > 0;
+        if (in_sector && depth[idx] <= opt_.face_depth_mm && dcav[idx] >= opt_.face_brain_distance_mm) mask[idx] = 1;
+        if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
+          ++surface;
+          surface_soft += smooth[idx] > -250 && smooth[idx] < 250;
+        }
+        if (opt_.remove_ears && ct > ear_cos_lo && ct < ear_cos_hi && depth[idx] <= opt_.ear_depth_mm &&
+            dcav[idx] >= std::max(opt_.brain_margin_mm, 10.0) && z - cav.centroid[2] > -90 &&
+            z - cav.centroid[2] < 15)
+          mask[idx] = 1;
+      }
+  }
+  const double voxel_ml = c * c * c / 1000.0;
+  diag_.face_surface_ml = static_cast<double>(surface_soft) * voxel_ml;
+  if (diag_.face_surface_ml < 3.0 || static_cast<double>(surface_soft) < 0.4 * static_cast<double>(surface)) {
+    out.face_in_view = false;
+    out.note = "no face in view: no soft-tissue face surface in front of the cranial cavity";
+    return out;
+  }
+
+  // Partial-volume skin: grow one voxel into the air around the face.
+  {
+    const Bits grown = coarse::dilate(mask, g, 1);
+    for (std::size_t i = 0; i < n; ++i)
+      if (grown[i] && !body_filled[i] && fov[i]) mask[i] = 1;
+  }
+
+  VoxelMask coarse_mask(g.nx, g.ny, g.nz);
+  coarse_mask.data = std::move(mask);
+  out.mask = maskToNative(coarse_mask, grid, v);
+
+  // Final guard, independent of the carving above: nothing within the margin
+  // of the cranial cavity leaves this function masked.
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < v.nz; ++k)
+    for (std::size_t j = 0; j < v.ny; ++j) {
+      const std::size_t row = (k * v.ny + j) * v.nx;
+      for (std::size_t i = 0; i < v.nx; ++i) {
+        if (!out.mask.data[row + i]) continue;
+        const Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
+        if (sampleField(dcav, g, origin, p, 0.0f) < opt_.brain_margin_mm)
+          out.mask.data[row + i] = 0;
+        else
+          ++kept;
+      }
+    }
+  std::ostringstream note;
+  note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
+  out.note = note.str();
+  return out;
+}
+
+}  // namespace ctd

@@ -1,0 +1,30 @@
+#pragma once
+// Stored pixel values <-> the raw sample words of an uncompressed PixelData value.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dicom/DicomInstance.h"
+
+namespace ctd {
+
+// Range of stored values BitsStored and PixelRepresentation allow.
+struct StoredRange {
+  std::int32_t lo = 0, hi = 0;
+};
+StoredRange storedRange(const DicomInstance& inst);
+
+// stored = round((hu - intercept) / slope), clamped to `r`.
+std::int32_t storedFromHu(double hu, double slope, double intercept, StoredRange r);
+
+// Writes `value` into the sample word `index` of `raw` (BitsAllocated 8/16/32,
+// little or big endian). Only the BitsStored bits at HighBit change, so bits
+// outside them (overlays, vendor padding) survive.
+void putStoredSample(std::string& raw, std::size_t index, std::int32_t value, const DicomInstance& inst,
+                     bool big_endian);
+
+// A fresh little-endian uncompressed PixelData value holding `stored`.
+std::string rawLittleEndian(const std::vector<std::int32_t>& stored, const DicomInstance& inst);
+
+}  // namespace ctd

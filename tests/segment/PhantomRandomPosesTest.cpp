@@ -1,0 +1,106 @@
+// The geometric segmenter against >= 50 random phantom poses, fields of view
+// and acquisitions (fixed seeds): face landmarks in view removed with a 5 mm
+// margin, no cranial-cavity voxel touched, ears kept, no face -> empty mask.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "FaceRules.h"
+#include "SliceRender.h"
+#include "phantom/PhantomGenerator.h"
+#include "segment/GeometricSegmenter.h"
+
+namespace ctd {
+namespace {
+
+using phantom::PhantomCase;
+using phantom::PhantomFov;
+using phantom::PhantomSpec;
+
+const char* kFaceLandmarks[] = {"nose_tip", "nasion", "eyelid_left", "eyelid_right", "upper_lip", "lower_lip", "chin"};
+const char* kEars[] = {"tragus_left", "tragus_right"};
+
+std::size_t cavityVoxelsMasked(const PhantomCase& pc, const VoxelMask& m) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < m.data.size(); ++i) n += m.data[i] && pc.labels.data[i] == phantom::CranialCavity;
+  return n;
+}
+
+// Checks every rule on one case; returns the number of landmarks checked.
+int checkCase(const PhantomCase& pc, const FaceSegmentation& seg, bool ears_removed) {
+  const std::string what = pc.spec.describe();
+  EXPECT_EQ(seg.mask.data.size(), pc.ct.hu.size()) << what;
+  EXPECT_EQ(cavityVoxelsMasked(pc, seg.mask), 0u) << what;
+  auto tissue = [&](std::size_t idx) { return phantom::isBody(pc.labels.data[idx]); };
+  int checked = 0;
+  bool face_landmark_in_view = false;
+  for (const char* name : kFaceLandmarks) {
+    const Vec3 p = *pc.landmark(name);
+    if (!testing::inFieldOfView(pc.ct, p)) continue;
+    face_landmark_in_view = true;
+    const auto c = testing::countNear(pc.ct, seg.mask, p, 5.0, tissue);
+    EXPECT_EQ(c.unmasked, 0u) << name << " (" << c.tissue << " tissue voxels within 5 mm) " << what << " | "
+                              << seg.note;
+    ++checked;
+  }
+  for (const char* name : kEars) {
+    const Vec3 p = *pc.landmark(name);
+    if (!testing::inFieldOfView(pc.ct, p)) continue;
+    const auto c = testing::countNear(pc.ct, seg.mask, p, 5.0, tissue);
+    if (ears_removed)
+      EXPECT_EQ(c.unmasked, 0u) << name << " " << what;
+    else
+      EXPECT_EQ(c.masked_any, 0u) << name << " touched without remove_ears " << what;
+    ++checked;
+  }
+  if (pc.spec.fov == PhantomFov::FaceOutside || pc.spec.fov == PhantomFov::NeckOnly) {
+    EXPECT_FALSE(seg.face_in_view) << what;
+    EXPECT_EQ(seg.mask.count(), 0u) << what;
+  } else if (face_landmark_in_view) {
+    EXPECT_TRUE(seg.face_in_view) << what << " | " << seg.note;
+  }
+  return checked;
+}
+
+void render(const PhantomCase& pc, const FaceSegmentation& seg, const std::string& tag) {
+  const auto dir = testing::renderDir();
+  if (dir.empty()) return;
+  testing::writeSagittalPng(pc.ct, &seg.mask, pc.spec.translation[0], dir / (tag + "_sag.png"));
+  const auto tip = *pc.landmark("nose_tip");
+  std::size_t best = 0;
+  for (std::size_t k = 0; k < pc.ct.nz; ++k)
+    if (std::abs(pc.ct.slice_pos[k][2] - tip[2]) < std::abs(pc.ct.slice_pos[best][2] - tip[2])) best = k;
+  testing::writeAxialPng(pc.ct, &seg.mask, best, dir / (tag + "_ax_nose.png"));
+}
+
+// Keeps each random case small enough for the suite's time budget while still
+// drawing thickness, spacing, tilt, pose and field of view at random.
+PhantomSpec budgeted(unsigned seed) {
+  PhantomSpec s = PhantomSpec::random(seed);
+  s.pixel_spacing_mm = std::max(s.pixel_spacing_mm, 0.8);
+  s.matrix = static_cast<std::size_t>(std::ceil((s.scale < 1 ? 200.0 : 250.0) / s.pixel_spacing_mm));
+  s.slice_step_mm = std::max(s.slice_step_mm, 1.2);
+  return s;
+}
+
+TEST(GeometricOnPhantoms, FiftyRandomPosesAndFieldsOfView) {
+  GeometricSegmenter seg;
+  int checked = 0, with_face = 0;
+  double worst = 0;
+  for (unsigned seed = 1; seed <= 50; ++seed) {
+    const PhantomCase pc = phantom::makePhantom(budgeted(seed));
+    const auto t0 = std::chrono::steady_clock::now();
+    const FaceSegmentation r = seg.segment(pc.ct);
+    worst = std::max(worst, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    checked += checkCase(pc, r, false);
+    with_face += r.face_in_view;
+    if (::testing::Test::HasFailure() || !testing::renderDir().empty()) render(pc, r, "seed" + std::to_string(seed));
+  }
+  std::printf("landmarks checked %d, cases with a face %d, slowest segmentation %.2f s\n", checked, with_face, worst);
+  EXPECT_GT(checked, 150);
+  EXPECT_GT(with_face, 25);
+}
+
+}  // namespace
+}  // namespace ctd
