@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "core/Error.h"
 #include "pipeline/Dicom2Nifti.h"
 #include "synth/SyntheticSeries.h"
@@ -66,6 +68,14 @@ double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// CPU seconds (user + system) of this process or of its waited-for children:
+// on a shared machine wall time is noisy, CPU time much less so.
+double cpuSeconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 double median(std::vector<double> x) {
   std::sort(x.begin(), x.end());
   return x.size() % 2 ? x[x.size() / 2] : 0.5 * (x[x.size() / 2 - 1] + x[x.size() / 2]);
@@ -91,8 +101,9 @@ int main(int argc, char** argv) {
     fs::create_directories(work);
     const fs::path series = ensureSeries(work);
     const fs::path ours = work / "out-ctdeface", theirs = work / "out-dcm2niix";
-    std::vector<double> t_ours, t_theirs;
-    std::printf("%-8s %12s %12s\n", "repeat", "ctdeface s", "dcm2niix s");
+    std::vector<double> t_ours, t_theirs, c_ours, c_theirs;
+    std::printf("%-8s %14s %14s %14s %14s\n", "repeat", "ctdeface wall", "dcm2niix wall", "ctdeface cpu",
+                "dcm2niix cpu");
     for (int r = 0; r < repeats; ++r) {
       fs::remove_all(ours);
       fs::remove_all(theirs);
@@ -100,20 +111,26 @@ int main(int argc, char** argv) {
       fs::create_directories(theirs);
 
       auto t0 = std::chrono::steady_clock::now();
+      double c0 = cpuSeconds(RUSAGE_SELF);
       const auto written = ctd::convertCaseToNifti(series, ours, ".nii");
       t_ours.push_back(seconds(t0));
+      c_ours.push_back(cpuSeconds(RUSAGE_SELF) - c0);
       if (written.size() != 1) throw ctd::Error(series, "expected one NIfTI, got " + std::to_string(written.size()));
 
       const std::string cmd = "dcm2niix -z n -f %s -o '" + theirs.string() + "' '" + series.string() + "' > '" +
                               (work / "dcm2niix.log").string() + "' 2>&1";
       t0 = std::chrono::steady_clock::now();
+      c0 = cpuSeconds(RUSAGE_CHILDREN);
       if (std::system(cmd.c_str()) != 0) throw ctd::Error(work / "dcm2niix.log", "dcm2niix failed");
       t_theirs.push_back(seconds(t0));
-      std::printf("%-8d %12.3f %12.3f\n", r + 1, t_ours.back(), t_theirs.back());
+      c_theirs.push_back(cpuSeconds(RUSAGE_CHILDREN) - c0);
+      std::printf("%-8d %14.3f %14.3f %14.3f %14.3f\n", r + 1, t_ours.back(), t_theirs.back(), c_ours.back(),
+                  c_theirs.back());
       std::fflush(stdout);
     }
-    const double mo = median(t_ours), mt = median(t_theirs);
-    std::printf("median   %12.3f %12.3f   ctdeface / dcm2niix = %.2f\n", mo, mt, mo / mt);
+    const double mo = median(t_ours), mt = median(t_theirs), co = median(c_ours), ct = median(c_theirs);
+    std::printf("%-8s %14.3f %14.3f %14.3f %14.3f\n", "median", mo, mt, co, ct);
+    std::printf("ctdeface / dcm2niix: wall %.2f, cpu %.2f\n", mo / mt, co / ct);
     std::printf("series: %zu x %zu x %zu, uncompressed DICOM in %s\n", kMatrix, kMatrix, kSlices, series.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

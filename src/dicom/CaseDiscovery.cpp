@@ -10,8 +10,9 @@
 //  (c) Otherwise every immediate sub-folder holding DICOM at any depth is a
 //      case, named by its folder name. Files directly in the input folder and
 //      sub-folders without DICOM are listed as skipped.
-// A file is DICOM when it has the "DICM" magic at offset 128 or GDCM can parse
-// it without a preamble; the extension does not matter. Symbolic links to
+// A file is DICOM when it passes plausibleDicomStart (a well-formed meta group
+// after "DICM", or a preamble-less data set) and GDCM can read its start; the
+// extension does not matter. Symbolic links to
 // folders are followed once; a link back into a folder being walked (a loop)
 // is skipped and listed. File lists are sorted for deterministic output.
 #include "dicom/CaseDiscovery.h"
@@ -20,28 +21,22 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <system_error>
 
 #include "core/Error.h"
 #include "dicom/DataSetValues.h"
+#include "dicom/Part10Precheck.h"
 
 namespace fs = std::filesystem;
 
 namespace ctd {
 namespace {
 
-bool hasDicmMagic(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  char buf[132];
-  if (!in.read(buf, sizeof buf)) return false;
-  return std::string(buf + 128, 4) == "DICM";
-}
-
 bool isDicomFile(const fs::path& file) {
-  if (hasDicmMagic(file)) return true;
+  std::string why;
+  if (!plausibleDicomStart(file, why)) return false;
   // Old files without the Part 10 preamble: let GDCM try the first elements.
   gdcm::Reader reader;
   reader.SetFileName(file.string().c_str());

@@ -9,6 +9,7 @@
 #include "dicom/GdcmQuiet.h"
 #include "dicom/DataSetValues.h"
 #include "dicom/InstanceClassifier.h"
+#include "dicom/Part10Precheck.h"
 #include "dicom/SeriesAssembler.h"
 
 namespace ctd {
@@ -85,6 +86,7 @@ DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::f
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) throw Error(file, "cannot read file: " + ec.message());
 
+  if (std::string why; !plausibleDicomStart(file, why)) throw Error(file, why);
   gdcm::Reader reader;
   reader.SetFileName(file.string().c_str());
   // Stop at PixelData without loading it; whether it exists is told by the

@@ -61,6 +61,12 @@ struct BitLayout {
 }  // namespace
 
 DecodedFrames decodePixels(const DicomInstance& inst) {
+  DecodedFrames out;
+  decodePixelsInto(inst, out);
+  return out;
+}
+
+void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
   quietGdcm();
   checkHeader(inst);
   const auto& file = inst.path;
@@ -74,7 +80,6 @@ DecodedFrames decodePixels(const DicomInstance& inst) {
   if (pf.GetBitsAllocated() != 8 && pf.GetBitsAllocated() != 16)
     throw Error(file, "BitsAllocated " + std::to_string(pf.GetBitsAllocated()) + " is not supported (8 or 16 only)");
 
-  DecodedFrames out;
   const unsigned* dims = img.GetDimensions();
   out.columns = static_cast<std::uint16_t>(dims[0]);
   out.rows = static_cast<std::uint16_t>(dims[1]);
@@ -88,8 +93,9 @@ DecodedFrames decodePixels(const DicomInstance& inst) {
     throw Error(file, "PixelData holds " + std::to_string(img.GetBufferLength()) + " bytes, expected " +
                           std::to_string(expected) + " (Rows x Columns x frames x bytes)");
   // Decode straight into words of the right type (GDCM writes through char*).
-  std::vector<std::uint16_t> words(bytes_per == 2 ? count : 0);
-  std::vector<std::uint8_t> bytes(bytes_per == 1 ? count : 0);
+  thread_local std::vector<std::uint16_t> words;
+  thread_local std::vector<std::uint8_t> bytes;
+  (bytes_per == 2 ? words.resize(count) : bytes.resize(count));
   char* target = bytes_per == 2 ? reinterpret_cast<char*>(words.data()) : reinterpret_cast<char*>(bytes.data());
   if (!img.GetBuffer(target))
     throw Error(file, "cannot decode PixelData (transfer syntax " + inst.transfer_syntax + ")");
@@ -109,7 +115,6 @@ DecodedFrames decodePixels(const DicomInstance& inst) {
   } else {
     for (std::size_t i = 0; i < count; ++i) out.stored[i] = layout(bytes[i]);
   }
-  return out;
 }
 
 }  // namespace ctd

@@ -18,4 +18,8 @@ struct DecodedFrames {
 // wrong length, unsupported syntax, more than one sample per pixel, ...).
 DecodedFrames decodePixels(const DicomInstance& inst);
 
+// Same, into `out`, reusing its storage: loops over many files (VolumeLoader)
+// avoid a fresh allocation, and its page faults, per file.
+void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out);
+
 }  // namespace ctd

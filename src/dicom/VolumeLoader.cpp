@@ -58,10 +58,11 @@ Volume loadVolume(const CaseInventory& inv, const SeriesStack& stack) {
   std::mutex error_mutex;
   std::exception_ptr error;
   auto worker = [&] {
+    DecodedFrames d;  // reused across files
     for (std::size_t j = next++; j < jobs.size(); j = next++) {
       try {
         const DicomInstance& inst = inv.instances[jobs[j].first];
-        const DecodedFrames d = decodePixels(inst);
+        decodePixelsInto(inst, d);
         for (std::size_t k : jobs[j].second) {
           const SliceRef& s = stack.slices[k];
           const FrameInfo& f = inst.frames[s.frame];

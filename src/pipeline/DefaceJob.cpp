@@ -1,6 +1,7 @@
 #include "pipeline/DefaceJob.h"
 
 #include <chrono>
+#include <iomanip>
 #include <sstream>
 
 #include "core/Error.h"
@@ -129,6 +130,7 @@ void processCase(const CaseInput& c, bool single_case, const DefaceOptions& opt,
     log::error(label + ": " + e.what());
     return;
   }
+  if (inv.name.empty()) inv.name = label;
   log::info("case " + label + ": " + describeGeometryLine(inv));
   SeriesContext ctx{opt, segmenter, fill, single_case ? opt.output : opt.output / c.name,
                     opt.nifti_out.empty() ? fs::path() : opt.nifti_out / label};
@@ -139,7 +141,7 @@ void processCase(const CaseInput& c, bool single_case, const DefaceOptions& opt,
     std::ostringstream line;
     line << "  " << stack.name << " (" << row.files_in << " files): " << toString(row.status);
     if (row.status == SeriesStatus::Failed) line << ": " << row.error;
-    else line << ", " << row.voxels_removed << " voxels removed, " << row.seconds << " s";
+    else line << ", " << row.voxels_removed << " voxels removed, " << std::fixed << std::setprecision(2) << row.seconds << " s";
     if (row.status == SeriesStatus::Failed) log::error(line.str().substr(2));
     else log::info(line.str());
     report.series.push_back(std::move(row));

@@ -3,13 +3,11 @@
 #include <itkBinaryBallStructuringElement.h>
 #include <itkBinaryDilateImageFilter.h>
 #include <itkBinaryErodeImageFilter.h>
-#include <itkBinaryFillholeImageFilter.h>
 #include <itkConnectedComponentImageFilter.h>
 #include <itkImage.h>
 #include <itkMeanImageFilter.h>
 #include <itkRelabelComponentImageFilter.h>
 #include <itkSignedMaurerDistanceMapImageFilter.h>
-#include <itkSliceBySliceImageFilter.h>
 
 #include <algorithm>
 
@@ -17,7 +15,6 @@ namespace ctd::coarse {
 namespace {
 
 using MaskImage = itk::Image<std::uint8_t, 3>;
-using Mask2 = itk::Image<std::uint8_t, 2>;
 using FloatImage = itk::Image<float, 3>;
 using LabelImage = itk::Image<std::uint32_t, 3>;
 using Ball = itk::BinaryBallStructuringElement<std::uint8_t, 3>;
@@ -102,17 +99,42 @@ Bits largestComponent(const Bits& m, const Grid& g) {
 }
 
 Bits fillHolesPerSlice(const Bits& m, const Grid& g, unsigned dim) {
-  using Fill2 = itk::BinaryFillholeImageFilter<Mask2>;
-  using SBS = itk::SliceBySliceImageFilter<MaskImage, MaskImage, Fill2>;
-  auto fill = Fill2::New();
-  fill->SetForegroundValue(1);
-  fill->FullyConnectedOff();
-  auto sbs = SBS::New();
-  sbs->SetInput(toItk<MaskImage>(m, g));
-  sbs->SetFilter(fill);
-  sbs->SetDimension(dim);
-  sbs->Update();
-  return fromItk<std::uint8_t>(sbs->GetOutput(), g);
+  // A flood fill of the background from each slice's border, linear in the
+  // voxel count: itk::SliceBySliceImageFilter + BinaryFillholeImageFilter
+  // builds a pipeline per slice and took ~0.4 s per direction on a 130^3 grid.
+  const std::size_t n[3] = {g.nx, g.ny, g.nz};
+  const unsigned ua = dim == 0 ? 1 : 0, ub = dim == 2 ? 1 : 2;  // in-slice axes
+  const std::size_t stride[3] = {1, g.nx, g.nx * g.ny};
+  Bits out(m.size(), 1);  // 1 = foreground or hole until reached from the border
+  std::vector<std::size_t> stack;
+  for (std::size_t s = 0; s < n[dim]; ++s) {
+    const std::size_t base = s * stride[dim];
+    auto seed = [&](std::size_t a, std::size_t b) {
+      const std::size_t idx = base + a * stride[ua] + b * stride[ub];
+      if (!m[idx] && out[idx]) {
+        out[idx] = 0;
+        stack.push_back(idx);
+      }
+    };
+    for (std::size_t a = 0; a < n[ua]; ++a) seed(a, 0), seed(a, n[ub] - 1);
+    for (std::size_t b = 0; b < n[ub]; ++b) seed(0, b), seed(n[ua] - 1, b);
+    while (!stack.empty()) {
+      const std::size_t idx = stack.back();
+      stack.pop_back();
+      const std::size_t a = (idx / stride[ua]) % n[ua], b = (idx / stride[ub]) % n[ub];
+      auto visit = [&](std::size_t next) {
+        if (!m[next] && out[next]) {
+          out[next] = 0;
+          stack.push_back(next);
+        }
+      };
+      if (a > 0) visit(idx - stride[ua]);
+      if (a + 1 < n[ua]) visit(idx + stride[ua]);
+      if (b > 0) visit(idx - stride[ub]);
+      if (b + 1 < n[ub]) visit(idx + stride[ub]);
+    }
+  }
+  return out;
 }
 
 std::vector<float> signedDistance(const Bits& m, const Grid& g) {

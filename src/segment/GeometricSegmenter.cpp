@@ -5,6 +5,15 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+static void stamp(const char* what) {
+  static auto last = std::chrono::steady_clock::now();
+  const auto now = std::chrono::steady_clock::now();
+  if (std::getenv("CTD_SEG_TIMING")) std::fprintf(stderr, "  %-14s %.3f\n", what, std::chrono::duration<double>(now - last).count());
+  last = now;
+}
 
 #include "segment/CoarseMorphology.h"
 #include "volume/GridResampler.h"
@@ -132,6 +141,12 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
     cav.rejected = "bone-enclosed region is not walled by bone";
     return cav;
   }
+  // A cranial cavity, even cut by the field of view, is thick; a spinal canal is not.
+  const Bits thick = coarse::erode(grown, g, static_cast<int>(std::lround(6.0 / g.spacing)));
+  if (std::count(thick.begin(), thick.end(), 1) == 0) {
+    cav.rejected = "bone-enclosed region too thin for a cranial cavity";
+    return cav;
+  }
   cav.mask = coarse::fillHolesPerSlice(grown, g, 2);
   const double c = g.spacing;
   const double mx = sx / count, my = sy / count, mz = sz / count;
@@ -161,12 +176,14 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
 
 FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   diag_ = {};
+  stamp("start");
   FaceSegmentation out;
   out.mask = VoxelMask::like(v);
   const double c = opt_.coarse_spacing_mm;
 
   Volume grid = paddedGrid(v, c);
   resampleInto(v, grid, kOutsideFov);
+  stamp("resample");
   const Grid g{grid.nx, grid.ny, grid.nz, c};
   const Vec3 origin = grid.slice_pos.front();
   const std::size_t n = g.size();
@@ -180,6 +197,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     bone[i] = fov[i] && hu[i] > opt_.bone_hu;
   }
   const std::vector<float> smooth = coarse::boxMean(hu, g, 1);
+  stamp("mean");
 
   // Body: the largest tissue component once thin attachments (couch, head
   // holder, streaks in the air) are opened away; thin parts of the body itself
@@ -192,8 +210,10 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   }
   // Air inside the head (sinuses, airway, closed mouth) is not skin surface.
   const Bits body_filled = coarse::fillHolesPerSlice(body, g, 2);
+  stamp("body");
 
   const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
+  stamp("cavity");
   if (cav.mask.empty()) {
     out.face_in_view = false;
     out.note = "no face in view: " + cav.rejected;
@@ -211,19 +231,68 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   for (std::size_t i = 0; i < n; ++i) solid[i] = body_filled[i] || !fov[i];
   std::vector<float> depth = coarse::signedDistance(solid, g);
   for (auto& d : depth) d = -d;
+  stamp("distances");
 
-  // Face sector: within the half-angle of the anterior axis, seen from the
-  // cavity's vertical axis (horizontal angles are what separate face from ears).
-  const Vec3 A = cav.anterior, L{-A[1], A[0], 0};
+  // Apex of the face sector, per axial slice: the horizontal centroid of the
+  // head's cross-section (robust to a cavity cut by the field of view, whose
+  // centroid drifts back and down).
+  std::vector<double> apex_x(g.nz, cav.centroid[0]), apex_y(g.nz, cav.centroid[1]);
+  for (std::size_t k = 0; k < g.nz; ++k) {
+    double sx = 0, sy = 0;
+    std::size_t cnt = 0;
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        if (!body_filled[idx] || !fov[idx]) continue;
+        sx += static_cast<double>(i), sy += static_cast<double>(j), ++cnt;
+      }
+    if (cnt * c * c < 2000) continue;  // < 20 cm^2: keep the cavity's centroid
+    apex_x[k] = origin[0] + c * sx / static_cast<double>(cnt);
+    apex_y[k] = origin[1] + c * sy / static_cast<double>(cnt);
+  }
+  // Face sector: within the half-angle of the horizontal anterior axis A, seen
+  // from the slice's apex (horizontal angles are what separate face from ears).
+  Vec3 A = cav.anterior;
   const double cos_half = std::cos(opt_.face_half_angle_deg * kPi / 180);
   auto angleClass = [&](std::size_t i, std::size_t j, std::size_t k, double& cos_theta) {
-    const Vec3 p = origin + Vec3{c * i, c * j, c * k};
-    const Vec3 d = p - cav.centroid;
-    const double a = dot(d, A), l = dot(d, L);
+    const double dx = origin[0] + c * i - apex_x[k], dy = origin[1] + c * j - apex_y[k];
+    const double a = dx * A[0] + dy * A[1], l = -dx * A[1] + dy * A[0];
     const double r = std::sqrt(a * a + l * l);
     cos_theta = r > 1e-6 ? a / r : 0;
     return a;
   };
+  // Refine A from the face itself: the skin far from the brain in front of the
+  // head is left-right symmetric, so its mean offset from the apex points
+  // straight ahead (corrects yaw, and the cavity's axis when it is cut).
+  // Per slice, so that a rolled head (whose face shifts sideways with depth)
+  // gives each slice's own midline; the slices' unit directions are averaged.
+  for (int iter = 0; iter < 3; ++iter) {
+    double ax = 0, ay = 0;
+    const double cos60 = 0.5;
+    for (std::size_t k = 0; k < g.nz; ++k) {
+      double mx = 0, my = 0;
+      std::size_t cnt = 0;
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          if (!body_filled[idx] || !fov[idx] || depth[idx] > 4 || dcav[idx] < 25) continue;
+          double ct;
+          if (angleClass(i, j, k, ct) <= 0 || ct < cos60) continue;
+          mx += origin[0] + c * i - apex_x[k];
+          my += origin[1] + c * j - apex_y[k];
+          ++cnt;
+        }
+      const double len = std::sqrt(mx * mx + my * my);
+      if (cnt < 5 || len == 0) continue;
+      ax += cnt * mx / len, ay += cnt * my / len;
+    }
+    const Vec3 next = normalized(Vec3{ax, ay, 0});
+    // The header's anterior (-y) is trusted to within 50 degrees.
+    if (ax == 0 && ay == 0) break;
+    if (-next[1] < std::cos(50 * kPi / 180)) break;
+    A = next;
+  }
+  diag_.anterior = A;
 
   // Inferior limit: the lowest facial bone (mandible, teeth, maxilla) far from the brain.
   Bits face_bone(n, 0);
@@ -255,7 +324,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
   std::size_t surface = 0, surface_soft = 0;
-  const double ear_cos_lo = std::cos(130 * kPi / 180), ear_cos_hi = std::cos(50 * kPi / 180);
+  const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = std::cos(55 * kPi / 180);
   for (std::size_t k = 0; k < g.nz; ++k) {
     const double z = origin[2] + c * static_cast<double>(k);
     for (std::size_t j = 0; j < g.ny; ++j)
@@ -288,12 +357,13 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   {
     const Bits grown = coarse::dilate(mask, g, 1);
     for (std::size_t i = 0; i < n; ++i)
-      if (grown[i] && !body_filled[i] && fov[i]) mask[i] = 1;
+      if (grown[i] && (!body_filled[i] || !fov[i])) mask[i] = 1;
   }
 
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
   coarse_mask.data = std::move(mask);
   out.mask = maskToNative(coarse_mask, grid, v);
+  stamp("toNative");
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.
@@ -310,6 +380,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           ++kept;
       }
     }
+  stamp("guard");
   std::ostringstream note;
   note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
   out.note = note.str();

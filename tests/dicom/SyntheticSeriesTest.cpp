@@ -137,17 +137,20 @@ TEST(Synthetic, EveryTransferSyntaxRoundTripsExactly) {
   int n = 0;
   for (const char* ts : syntaxes) {
     for (const bool is_signed : {true, false}) {
-      synth::SeriesSpec spec;
-      spec.volume = test::patternVolume(40, 32, 3, -1024, 3000, 5 + n);
-      spec.transfer_syntax = ts;
-      spec.pixel_signed = is_signed;
-      const fs::path dir = test::scratchDir("ts_" + std::to_string(n++));
-      synth::writeSeries(spec, dir);
-      CaseInventory inv;
-      const Volume v = loadOnly(dir, &inv);
-      SCOPED_TRACE(std::string(ts) + (is_signed ? " signed" : " unsigned"));
-      EXPECT_EQ(inv.instances.at(0).transfer_syntax, ts);
-      expectSameVolume(v, spec);
+      for (const int bits : {16, 12}) {
+        synth::SeriesSpec spec;
+        spec.volume = test::patternVolume(40, 32, 3, -1024, 3000, 5 + n);
+        spec.transfer_syntax = ts;
+        spec.pixel_signed = is_signed;
+        spec.bits_stored = bits;
+        const fs::path dir = test::scratchDir("ts_" + std::to_string(n++));
+        synth::writeSeries(spec, dir);
+        CaseInventory inv;
+        const Volume v = loadOnly(dir, &inv);
+        SCOPED_TRACE(std::string(ts) + (is_signed ? " signed " : " unsigned ") + std::to_string(bits));
+        EXPECT_EQ(inv.instances.at(0).transfer_syntax, ts);
+        expectSameVolume(v, spec);
+      }
     }
   }
 }

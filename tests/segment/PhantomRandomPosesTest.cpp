@@ -27,6 +27,14 @@ std::size_t cavityVoxelsMasked(const PhantomCase& pc, const VoxelMask& m) {
   return n;
 }
 
+void renderAt(const PhantomCase& pc, const FaceSegmentation& seg, const Vec3& p, const std::string& tag) {
+  std::size_t best = 0;
+  for (std::size_t k = 0; k < pc.ct.nz; ++k)
+    if (std::abs(dot(pc.ct.slice_pos[k] - p, pc.ct.normal)) < std::abs(dot(pc.ct.slice_pos[best] - p, pc.ct.normal)))
+      best = k;
+  testing::writeAxialPng(pc.ct, &seg.mask, best, testing::renderDir() / (tag + ".png"));
+}
+
 // Checks every rule on one case; returns the number of landmarks checked.
 int checkCase(const PhantomCase& pc, const FaceSegmentation& seg, bool ears_removed) {
   const std::string what = pc.spec.describe();
@@ -42,6 +50,7 @@ int checkCase(const PhantomCase& pc, const FaceSegmentation& seg, bool ears_remo
     const auto c = testing::countNear(pc.ct, seg.mask, p, 5.0, tissue);
     EXPECT_EQ(c.unmasked, 0u) << name << " (" << c.tissue << " tissue voxels within 5 mm) " << what << " | "
                               << seg.note;
+    if (c.unmasked && !testing::renderDir().empty()) renderAt(pc, seg, p, "seed" + std::to_string(pc.spec.seed) + "_" + name);
     ++checked;
   }
   for (const char* name : kEars) {

@@ -186,6 +186,27 @@ TEST(GridResampler, SphereMaskOnLpsGridLandsOnNativeVoxelsInsideTheSphere) {
   EXPECT_GT(in, 100u);
 }
 
+TEST(GridResampler, ExplicitSliceSpacingAndSingleSliceSources) {
+  Volume v = makeStack(12, 10, evenOffsets(5, 3.0));
+  fill(v, linearField);
+  Volume g = regularGridFor(v, 1.0);
+  EXPECT_EQ(g.nz, 13u);  // 12 mm in 1 mm steps
+  resampleInto(v, g, -5000.0f);
+  for (std::size_t k = 0; k < g.nz; ++k)  // between slices: linear along the normal
+    EXPECT_NEAR(g.at(4, 3, k), linearField(g.world(4, 3, k)), 1e-3) << k;
+
+  Volume one = makeStack(12, 10, {0.0});
+  fill(one, linearField);
+  Volume g1 = regularGridFor(one);
+  ASSERT_EQ(g1.nz, 1u);
+  resampleInto(one, g1, -5000.0f);
+  EXPECT_EQ(g1.hu, one.hu);
+  Volume above = g1;
+  above.slice_pos[0] = above.slice_pos[0] + Vec3{0, 0, 0.5};
+  resampleInto(one, above, -5000.0f);
+  EXPECT_EQ(above.hu[0], -5000.0f);  // a single slice has no thickness
+}
+
 TEST(GridResampler, MaskSizeMismatchThrows) {
   const Volume v = makeStack(8, 8, evenOffsets(4, 1.0));
   EXPECT_THROW(maskToNative(VoxelMask(8, 8, 3), v, v), std::runtime_error);

@@ -147,6 +147,25 @@ TEST(NiftiIO, TiltedUnevenStackIsWrittenOnItsRegularGrid) {
   EXPECT_GT(inside, r.voxelCount() / 2);
 }
 
+TEST(NiftiIO, EvenlySpacedShearedStackIsResampledAtItsMeanGap) {
+  Volume v = makeStack(16, 14, evenOffsets(6, 2.0), 14.0, {1, 0, 0}, {0, 1, 0});
+  fill(v, linearField);
+  const auto file = scratchDir("sheared") / "v.nii.gz";
+  EXPECT_TRUE(writeNifti(v, file, NiftiPixel::Float32));
+  const Volume r = readNifti(file);
+  ASSERT_EQ(r.nz, 6u);
+  EXPECT_NEAR(r.slice_pos[1][2] - r.slice_pos[0][2], 2.0, 1e-5);
+  EXPECT_TRUE(analyzeStack(r).regular());  // the file's affine holds no shear
+  // First and last grid slices lie on the first and last DICOM slices.
+  EXPECT_NEAR(r.slice_pos.back()[2], v.slice_pos.back()[2], 1e-4);
+  std::size_t wrong = 0;
+  for (std::size_t n = 0; n < r.hu.size(); ++n) {
+    const std::size_t i = n % r.nx, j = (n / r.nx) % r.ny, k = n / (r.nx * r.ny);
+    if (r.hu[n] != -1024.0f) wrong += std::abs(r.hu[n] - linearField(r.world(double(i), double(j), k))) > 1e-2;
+  }
+  EXPECT_EQ(wrong, 0u);
+}
+
 TEST(NiftiIO, RegularMaskIsWrittenOnTheStackItself) {
   const Volume v = makeStack(9, 7, evenOffsets(5, 2.0), 0, {0, 1, 0}, {0, 0, -1});
   VoxelMask m = VoxelMask::like(v);

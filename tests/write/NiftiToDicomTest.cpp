@@ -95,7 +95,7 @@ TEST(NiftiToDicom, Dcm2niixConversionMapsBackWithZeroChanges) {
 
 TEST(NiftiToDicom, CroppedNiftiReportsExactlyTheCutSlices) {
   const fs::path dir = freshDir("nifti-cropped");
-  const fs::path cropped = cropSlices(dcm2niixPhilips(), 3, 2, dir / "cropped.nii.gz");
+  const fs::path cropped = cropSlices(dcm2niixPhilips(), 3, 2, dir / "cropped.nii");
   const std::set<std::string> expected = uncoveredByItk(cropped);
   ASSERT_EQ(expected.size(), 5u);
 
@@ -156,7 +156,13 @@ TEST(NiftiToDicom, ReferenceWithSeveralStacksIsAnError) {
   opt.nifti = dir / "a.nii.gz";
   opt.ref = dir / "case";
   opt.out_dir = dir / "out";
-  EXPECT_THROW(niftiToDicom(opt), Error);
+  try {
+    niftiToDicom(opt);
+    ADD_FAILURE() << "expected ctd::Error";
+  } catch (const Error& e) {
+    // One study in two series folders is one case with two stacks: both named.
+    EXPECT_NE(std::string(e.what()).find("2 CT stacks"), std::string::npos) << e.what();
+  }
   EXPECT_TRUE(filesBelow(opt.out_dir).empty());
 }
 

@@ -63,6 +63,8 @@ TEST_P(EncodedFileRewrite, FollowsThePolicy) {
     EXPECT_EQ(changedElements(f.source, f.output), std::set<std::string>{});
     EXPECT_EQ(readInstanceHeader(f.output, opt.out_root).transfer_syntax, ts_in);
   }
+  const std::set<std::string> before = dciodvfyErrors(f.source);
+  for (const std::string& e : dciodvfyErrors(f.output)) EXPECT_TRUE(before.count(e)) << "new error: " << e;
   EXPECT_EQ(hashTree(src), hashes);
 }
 

@@ -80,7 +80,8 @@ TEST_P(Options, MarkDefacedChangesOnlyTheDocumentedElements) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Syntaxes, Options,
-                         ::testing::Values("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.80"),
+                         ::testing::Values("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2",
+                                           "1.2.840.10008.1.2.4.80"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

@@ -17,10 +17,10 @@ double sq(double v) { return v * v; }
 double ell(double x, double y, double z, double cx, double cy, double cz, double rx, double ry, double rz) {
   return sq((x - cx) / rx) + sq((y - cy) / ry) + sq((z - cz) / rz);
 }
-// Superquadric with one exponent for all axes (boxier than an ellipsoid for e > 2).
-double sqd(double x, double y, double z, double cx, double cy, double cz, double rx, double ry, double rz, double e) {
-  return std::pow(std::abs((x - cx) / rx), e) + std::pow(std::abs((y - cy) / ry), e) +
-         std::pow(std::abs((z - cz) / rz), e);
+double cube(double v) { return std::abs(v * v * v); }
+// Superquadric of exponent 3: boxier than an ellipsoid (no std::pow: this runs per voxel).
+double sq3(double x, double y, double z, double cx, double cy, double cz, double rx, double ry, double rz) {
+  return cube((x - cx) / rx) + cube((y - cy) / ry) + cube((z - cz) / rz);
 }
 
 // Geometry of the adult head (head frame, mm). Numbers chosen so that the
@@ -64,6 +64,11 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
   const double x = h[0], y = h[1], z = h[2];
   const double ax = std::abs(x);
   if (z > 102 || z < -260 || ax > 90 || y < -125 || y > 110) return {Air, -1000};
+  // Conservative union of all shapes: scalp, face/jaw box, neck box, ear box.
+  if (ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 16, kCavR[1] + 16, kCavR[2] + 16) > 1 &&
+      !(ax < 66 && y < 32 && z > -112 && z < 40) && !(z < -38 && ax < 56 && y > -45 && y < 70) &&
+      !(ax > 58 && ax < 84 && y > -8 && y < 30 && z > -33 && z < 25))
+    return {Air, -1000};
 
   // Lower-jaw frame coordinates (mandible, lower teeth, lower lip, chin).
   double jy = y, jz = z;
@@ -100,7 +105,7 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
   // Internal air: nasal cavity, maxillary sinuses, airway.
   const float internal_air = soft ? -950.0f : -1000.0f;
   const Label air_label = soft ? InternalAir : Air;
-  if (z > -40 && z < 12 && sqd(x, y, z, 0, -62, -14, 10, 24, 22, 3) <= 1) return {air_label, internal_air};
+  if (z > -40 && z < 12 && sq3(x, y, z, 0, -62, -14, 10, 24, 22) <= 1) return {air_label, internal_air};
   if (z > -35 && z < -5 && ell(ax, y, z, 24, -55, -20, 11, 13, 13) <= 1) return {air_label, internal_air};
   if (z < -30 && sq(x) + sq(y + 5) <= 49) return {air_label, internal_air};
 
@@ -120,7 +125,7 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
       ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 7, kCavR[1] + 7, kCavR[2] + 7) <= 1)
     return {Skull, 1100};
   if (z > 10 && z < 26 && ell(x, y, z, 0, -79, 18, 46, 7, 7) <= 1) return {Skull, 1100};
-  if (z > -53 && z < 9 && y < -10 && sqd(x, y, z, 0, -48, -22, 44, 36, 30, 3) <= 1) return {Skull, 1100};
+  if (z > -53 && z < 9 && y < -10 && sq3(x, y, z, 0, -48, -22, 44, 36, 30) <= 1) return {Skull, 1100};
   if (jaw_zone) {
     if (jz > -81 && jz < -56 && jy < -6) {
       const double rho = std::sqrt(sq(x / 44) + sq((jy + 36) / 46));
@@ -168,8 +173,8 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
   // Soft tissue envelopes: brow, cheeks, upper face, jaw, scalp, neck.
   if (z > 5 && z < 31 && ell(x, y, z, 0, -80, 18, 54, 13, 11) <= 1) return {SoftTissue, 40};
   if (z > -44 && z < 4 && ell(ax, y, z, 40, -64, -20, 22, 20, 22) <= 1) return {SoftTissue, 40};
-  if (z > -62 && z < 25 && y < 30 && sqd(x, y, z, 0, -30, -28, 62, 60, 50, 2.6) <= 1) return {SoftTissue, 40};
-  if (jaw_zone && jz > -86 && sqd(x, jy, jz, 0, -36, -66, 54, 54, 18, 2.6) <= 1) return {SoftTissue, 40};
+  if (z > -62 && z < 25 && y < 30 && sq3(x, y, z, 0, -30, -28, 62, 60, 50) <= 1) return {SoftTissue, 40};
+  if (jaw_zone && jz > -86 && sq3(x, jy, jz, 0, -36, -66, 54, 54, 18) <= 1) return {SoftTissue, 40};
   if (ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 13, kCavR[1] + 13, kCavR[2] + 13) <= 1)
     return {SoftTissue, 40};
   if (z < -40 && sq(x / 50) + sq((y - 15) / 48) <= 1) return {Neck, 40};
@@ -380,16 +385,22 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
   const double face_top = *std::max_element(face_z.begin(), face_z.end());
   const double face_bottom = *std::min_element(low_z.begin(), low_z.end());
   const double nose_z = pc.landmark("nose_tip").value()[2], nasion_z = pc.landmark("nasion").value()[2];
+  (void)nose_z;
   const double chin_z = pc.landmark("chin").value()[2];
   std::mt19937 rng(spec.seed * 2654435761u + 7);
   std::uniform_real_distribution<double> u(0, 1);
   double z_lo = face_bottom - 20 * s, z_hi = scalp_hi + 4;
   switch (spec.fov) {
     case PhantomFov::FullHead: break;
-    case PhantomFov::FaceCutTop:
-      z_hi = std::min(nose_z, nasion_z) + u(rng) * std::abs(nasion_z - nose_z);
+    case PhantomFov::FaceCutTop: {
+      // Cut between the eyes and the top of the brow: the eyes stay in view,
+      // and with them the lower part of the cranial cavity.
+      const double eyes = std::max({nasion_z, pc.landmark("eyelid_left").value()[2],
+                                    pc.landmark("eyelid_right").value()[2]}) + 6 * s;
+      z_hi = eyes + u(rng) * std::max(0.0, face_top - eyes);
       z_lo = face_bottom - 40 * s;
       break;
+    }
     case PhantomFov::FaceCutBottom:
       z_lo = std::min(chin_z, nose_z) + 8 * s + u(rng) * std::max(0.0, std::abs(nose_z - chin_z) - 8 * s);
       break;

@@ -1,0 +1,83 @@
+#include "dicom/Part10Precheck.h"
+
+#include <cstdint>
+#include <fstream>
+#include <string_view>
+#include <vector>
+
+namespace ctd {
+namespace {
+
+std::uint16_t u16(const unsigned char* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
+std::uint32_t u32(const unsigned char* p) {
+  return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
+}
+
+// VRs with a 2-byte reserved field and a 32-bit length (PS3.5 7.1.2).
+bool longVr(std::string_view vr) {
+  for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+    if (vr == v) return true;
+  return false;
+}
+
+}  // namespace
+
+bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    why = "cannot open file";
+    return false;
+  }
+  // The meta group is small; 64 KiB covers any sane one.
+  std::vector<unsigned char> buf(64 * 1024);
+  in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size()));
+  const std::size_t n = static_cast<std::size_t>(in.gcount());
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    why = "cannot read file size";
+    return false;
+  }
+
+  if (n >= 132 && std::string_view(reinterpret_cast<const char*>(buf.data() + 128), 4) == "DICM") {
+    std::size_t pos = 132, elements = 0;
+    while (pos + 8 <= n && u16(buf.data() + pos) == 0x0002) {
+      const std::string_view vr(reinterpret_cast<const char*>(buf.data() + pos + 4), 2);
+      if (vr[0] < 'A' || vr[0] > 'Z' || vr[1] < 'A' || vr[1] > 'Z' || vr == "SQ") {
+        why = "malformed File Meta Information (bad VR)";
+        return false;
+      }
+      std::uint64_t header = 8, length = u16(buf.data() + pos + 6);
+      if (longVr(vr)) {
+        if (pos + 12 > n) break;
+        header = 12;
+        length = u32(buf.data() + pos + 8);
+        if (length == 0xFFFFFFFFu) {
+          why = "malformed File Meta Information (undefined length)";
+          return false;
+        }
+      }
+      if (pos + header + length > file_size) {
+        why = "malformed File Meta Information (element runs past the end of the file)";
+        return false;
+      }
+      pos += static_cast<std::size_t>(header + length);
+      ++elements;
+    }
+    if (elements == 0) {
+      why = "no File Meta Information after the DICM prefix";
+      return false;
+    }
+    return true;
+  }
+  // No preamble: old files start straight with the data set (group 0008) or
+  // with a meta group; anything else is not DICOM.
+  if (n >= 8) {
+    const std::uint16_t group = u16(buf.data());
+    if (group == 0x0002 || group == 0x0008) return true;
+  }
+  why = "not a DICOM file (no DICM prefix and no DICOM element at the start)";
+  return false;
+}
+
+}  // namespace ctd
