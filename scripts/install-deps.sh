@@ -10,7 +10,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config xz-utils
   libgdcm-dev libgdcm-tools libinsighttoolkit5-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
-  dcm2niix dicom3tools
+  dcm2niix dicom3tools time bc
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -95,7 +95,20 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
   Bits cand(n, 0);
   for (std::size_t i = 0; i < n; ++i) cand[i] = votes[i] >= 2 && fov[i] && smooth[i] > -20 && smooth[i] < 100;
   // Cut thin bridges (optic canals, foramina) before keeping the largest part.
-  Bits core = coarse::largestComponent(coarse::erode(cand, g, 1), g);
+  // Besides the largest part, keep parts that run into a field-of-view cap: a
+  // slab that ends at the orbits shows the frontal lobes' floor as pieces
+  // joined to the rest of the brain only beyond the cap.
+  const coarse::Components comp = coarse::components(coarse::erode(cand, g, 1), g);
+  const std::size_t plane = g.nx * g.ny;
+  const std::size_t min_piece = static_cast<std::size_t>(1.0 / (g.spacing * g.spacing * g.spacing / 1000.0));
+  std::vector<std::uint8_t> keep(comp.sizes.size() + 1, 0);
+  if (!comp.sizes.empty()) keep[1] = 1;
+  for (std::size_t idx = plane; idx + plane < n; ++idx) {
+    const std::uint32_t l = comp.label[idx];
+    if (l > 1 && !keep[l] && comp.sizes[l - 1] >= min_piece && (!fov[idx - plane] || !fov[idx + plane])) keep[l] = 1;
+  }
+  Bits core(n, 0);
+  for (std::size_t idx = 0; idx < n; ++idx) core[idx] = keep[comp.label[idx]];
   Bits grown = coarse::dilate(core, g, 2);
   std::size_t count = 0;
   double sx = 0, sy = 0, sz = 0, hu = 0;
@@ -138,7 +151,8 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
         walled += wall_near[idx];
       }
   if (boundary == 0 || static_cast<double>(walled) < 0.6 * static_cast<double>(boundary)) {
-    cav.rejected = "bone-enclosed region is not walled by bone";
+    cav.rejected = "bone-enclosed region is not walled by bone (" + std::to_string(walled) + " of " +
+                   std::to_string(boundary) + " surface voxels, " + std::to_string(static_cast<int>(cav.ml)) + " ml)";
     return cav;
   }
   // A cranial cavity, even cut by the field of view, is thick; a spinal canal is not.

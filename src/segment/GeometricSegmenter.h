@@ -23,7 +23,7 @@ struct GeometricOptions {
   double coarse_spacing_mm = 2;
   double body_hu = -400;  // tissue vs air
   double bone_hu = 300;
-  double min_cavity_ml = 25;  // smaller bone-enclosed soft-tissue regions are not a cranial cavity
+  double min_cavity_ml = 15;  // smaller bone-enclosed soft-tissue regions are not a cranial cavity
 };
 
 // What the last run found (for logs and tests).

@@ -95,7 +95,6 @@ void StagingArea::commit() {
     for (const auto& m : moved) fs::remove(m, ec);
     throw;
   }
-  committed_ = true;
 }
 
 }  // namespace ctd

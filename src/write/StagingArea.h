@@ -12,7 +12,7 @@ namespace ctd {
 class StagingArea {
  public:
   explicit StagingArea(const std::filesystem::path& out_root);
-  ~StagingArea();  // removes the staging folder (and nothing else) unless committed
+  ~StagingArea();  // removes the staging folder: all of it on failure, its empty folders after commit
   StagingArea(const StagingArea&) = delete;
   StagingArea& operator=(const StagingArea&) = delete;
 
@@ -29,7 +29,6 @@ class StagingArea {
  private:
   std::filesystem::path root_, folder_;
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // staged, final
-  bool committed_ = false;
 };
 
 }  // namespace ctd

@@ -48,6 +48,15 @@ TEST(NiftiIO, RegularObliqueStackRoundTripsFloat32Exactly) {
   const Volume r = readNifti(file);
   expectSameGeometry(r, v, 1e-4);  // the header stores single precision
   EXPECT_EQ(r.hu, v.hu);
+  // A real gzip stream, and no temporary file left beside it.
+  std::ifstream in(file, std::ios::binary);
+  unsigned char magic[2] = {0, 0};
+  in.read(reinterpret_cast<char*>(magic), 2);
+  EXPECT_EQ(magic[0], 0x1f);
+  EXPECT_EQ(magic[1], 0x8b);
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(file.parent_path())) ++entries;
+  EXPECT_EQ(entries, 1u);
 }
 
 TEST(NiftiIO, Int16RoundsHalfAwayFromZeroAndClamps) {

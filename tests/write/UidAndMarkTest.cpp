@@ -1,7 +1,10 @@
 // --new-uids and --mark-defaced: exactly the documented elements change.
+#include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
 #include <gtest/gtest.h>
 
 #include "WriteTestSupport.h"
+#include "dicom/SeriesAssembler.h"
 #include "synth/SyntheticSeries.h"
 #include "write/SeriesRewriter.h"
 
@@ -117,6 +120,47 @@ TEST(OptionsOnRealSeries, GeHeadMarkedWithNewUidsValidatesAsWellAsItsSource) {
     const std::set<std::string> before = dciodvfyErrors(f.source);
     for (const std::string& e : dciodvfyErrors(f.output)) EXPECT_TRUE(before.count(e)) << "new error: " << e;
   }
+}
+
+}  // namespace
+}  // namespace ctd::test
+
+namespace ctd::test {
+namespace {
+
+// Enhanced CT repeats the image type per frame: FrameType follows ImageType.
+TEST(OptionsOnRealSeries, EnhancedCtFrameTypeFollowsImageType) {
+  const fs::path file = fs::path(CTD_SHARED_DATA) / "ct-codec-slices/enhanced-ct/eCT_Supplemental.dcm";
+  CaseInventory inv;
+  inv.root = file.parent_path();
+  inv.instances.push_back(readInstanceHeader(file, inv.root));
+  SeriesStack stack;
+  for (std::uint32_t f = 0; f < inv.instances[0].number_of_frames; ++f) stack.slices.push_back({0, f});
+  RewriteOptions opt;
+  opt.out_root = freshDir("enhanced-marked");
+  opt.mark_defaced = true;
+  const RewriteResult r = rewriteSeries(inv, stack, boxMask(inv, stack, {0, 0, 0}, {0, 0, 0}), opt);
+  ASSERT_EQ(r.files.size(), 1u);
+  const fs::path out = r.files[0].output;
+  std::set<std::string> expected = kMarkElements;
+  expected.insert("5200,9229");  // shared functional groups: CT Image Frame Type Sequence
+  EXPECT_EQ(changedElements(file, out), expected);
+  EXPECT_EQ(elementString(out, 0x0008, 0x0008), "DERIVED\\SECONDARY\\PERFUSION\\RCBF");
+  gdcm::Reader reader;
+  reader.SetFileName(out.string().c_str());
+  ASSERT_TRUE(reader.Read());
+  const auto shared = reader.GetFile().GetDataSet().GetDataElement(gdcm::Tag(0x5200, 0x9229)).GetValueAsSQ();
+  ASSERT_TRUE(shared);
+  const auto frame_type_seq = shared->GetItem(1).GetNestedDataSet().GetDataElement(gdcm::Tag(0x0018, 0x9329)).GetValueAsSQ();
+  ASSERT_TRUE(frame_type_seq);
+  const gdcm::ByteValue* bv =
+      frame_type_seq->GetItem(1).GetNestedDataSet().GetDataElement(gdcm::Tag(0x0008, 0x9007)).GetByteValue();
+  ASSERT_NE(bv, nullptr);
+  std::string frame_type(bv->GetPointer(), bv->GetLength());
+  while (!frame_type.empty() && frame_type.back() == ' ') frame_type.pop_back();
+  EXPECT_EQ(frame_type, "DERIVED\\SECONDARY\\PERFUSION\\RCBF");
+  const std::set<std::string> before = dciodvfyErrors(file);
+  for (const std::string& e : dciodvfyErrors(out)) EXPECT_TRUE(before.count(e)) << "new error: " << e;
 }
 
 }  // namespace
