@@ -93,8 +93,12 @@ void walk(const fs::path& dir, std::set<InodeKey>& ancestors, std::vector<fs::pa
   ancestors.erase(*key);
 }
 
-std::vector<fs::path> filesBelow(const fs::path& dir, std::vector<SetAside>& skipped) {
+// `outer`: a folder above `dir` whose walk is under way (links back to it are loops).
+std::vector<fs::path> filesBelow(const fs::path& dir, std::vector<SetAside>& skipped,
+                                 const std::optional<fs::path>& outer = std::nullopt) {
   std::set<InodeKey> ancestors;
+  if (outer)
+    if (const auto key = inodeOf(*outer)) ancestors.insert(*key);
   std::vector<fs::path> files;
   walk(dir, ancestors, files, skipped);
   return files;
@@ -142,7 +146,7 @@ Discovery discoverCases(const fs::path& input) {
   for (const auto& dir : subdirs) {
     Sub s;
     s.dir = dir;
-    s.files = filesBelow(dir, s.skipped);
+    s.files = filesBelow(dir, s.skipped, input);
     for (const auto& f : s.files) {
       if (!isDicomFile(f)) continue;
       s.has_dicom = true;

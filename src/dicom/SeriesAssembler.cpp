@@ -82,7 +82,7 @@ std::string sanitize(const std::string& s) {
 }
 
 // Decoded stored values of frames, cached per instance (only used for the rare
-// duplicate-position comparison).
+// duplicate-position comparison, for the frames at one position).
 class PixelCache {
  public:
   explicit PixelCache(const CaseInventory& inv) : inv_(inv) {}
@@ -183,7 +183,7 @@ void summarizeDuplicates(const std::vector<SetAside>& dropped, const std::filesy
 }
 
 // Sorts one geometry group, resolves duplicate positions and splits repeated stacks.
-GroupResult resolveGroup(const CaseInventory& inv, std::vector<Candidate> group, PixelCache& cache) {
+GroupResult resolveGroup(const CaseInventory& inv, std::vector<Candidate> group) {
   GroupResult r;
   const auto& iop = *frameOf(inv, group.front()).orientation;
   const Vec3 normal = normalized(cross(rowDir(iop), colDir(iop)));
@@ -194,20 +194,24 @@ GroupResult resolveGroup(const CaseInventory& inv, std::vector<Candidate> group,
     return std::tie(ia.acquisition_number, ia.instance_number, ia.path, a.frame) <
            std::tie(ib.acquisition_number, ib.instance_number, ib.path, b.frame);
   };
+  // Strictly by position first (a tolerance inside the comparator would not be
+  // a strict weak order), then runs within kSamePositionMm of the run's first
+  // frame are one position, ordered by acquisition / instance / path.
   std::sort(group.begin(), group.end(), [&](const Candidate& a, const Candidate& b) {
-    if (std::abs(a.proj - b.proj) >= kSamePositionMm) return a.proj < b.proj;
-    return tieOrder(a, b);
+    return a.proj != b.proj ? a.proj < b.proj : tieOrder(a, b);
   });
-
-  // Positions: runs of frames within kSamePositionMm of the run's first.
   std::vector<std::vector<Candidate>> positions;
   for (const auto& c : group) {
     if (positions.empty() || c.proj - positions.back().front().proj >= kSamePositionMm) positions.emplace_back();
     positions.back().push_back(c);
   }
+  for (auto& at : positions) std::sort(at.begin(), at.end(), tieOrder);
   std::size_t multiplicity = 0;
   bool same_multiplicity = true;
   for (auto& at : positions) {
+    // Decoded pixels are only kept while one position is examined: a study
+    // copied twice would otherwise hold every slice twice in memory.
+    PixelCache cache(inv);
     std::vector<Candidate> kept;
     for (const auto& c : at) {
       const auto& inst = inv.instances[c.instance];
@@ -313,12 +317,11 @@ CaseInventory assembleCase(const CaseInput& input) {
       series[uid][geometryKey(inst, inst.frames[f])].push_back({i, f, 0});
   }
 
-  PixelCache cache(inv);
   std::vector<SeriesStack> stacks;
   for (auto& [uid, groups] : series) {
     const bool split_geometry = groups.size() > 1;
     for (auto& [key, group] : groups) {
-      GroupResult r = resolveGroup(inv, group, cache);
+      GroupResult r = resolveGroup(inv, group);
       const DicomInstance& first = inv.instances[group.front().instance];
       if (!r.rejection.empty()) {
         std::set<std::size_t> seen;

@@ -137,7 +137,7 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
     return cav;
   }
   // Most of a cranial cavity's surface touches the skull (or the field-of-view caps).
-  const Bits wall_near = coarse::dilate(wall, g, 2);
+  const Bits wall_near = coarse::dilate(wall, g, 3);
   std::size_t boundary = 0, walled = 0;
   for (std::size_t k = 1; k + 1 < g.nz; ++k)
     for (std::size_t j = 1; j + 1 < g.ny; ++j)
@@ -150,7 +150,7 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
         ++boundary;
         walled += wall_near[idx];
       }
-  if (boundary == 0 || static_cast<double>(walled) < 0.6 * static_cast<double>(boundary)) {
+  if (boundary == 0 || static_cast<double>(walled) < 0.5 * static_cast<double>(boundary)) {
     cav.rejected = "bone-enclosed region is not walled by bone (" + std::to_string(walled) + " of " +
                    std::to_string(boundary) + " surface voxels, " + std::to_string(static_cast<int>(cav.ml)) + " ml)";
     return cav;
@@ -162,6 +162,15 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
     return cav;
   }
   cav.mask = coarse::fillHolesPerSlice(grown, g, 2);
+  // Near a field-of-view cap every bone-enclosed brain-like voxel is protected,
+  // whichever piece it belongs to (pieces there are cut too thin to judge).
+  const Bits near_cap = coarse::dilate([&] {
+    Bits caps(n, 0);
+    for (std::size_t idx = 0; idx < n; ++idx) caps[idx] = !fov[idx];
+    return caps;
+  }(), g, 3);
+  for (std::size_t idx = 0; idx < n; ++idx)
+    if (cand[idx] && near_cap[idx]) cav.mask[idx] = 1;
   const double c = g.spacing;
   const double mx = sx / count, my = sy / count, mz = sz / count;
   cav.centroid = origin + Vec3{mx * c, my * c, mz * c};
@@ -210,7 +219,14 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     tissue[i] = fov[i] && hu[i] > opt_.body_hu;
     bone[i] = fov[i] && hu[i] > opt_.bone_hu;
   }
-  const std::vector<float> smooth = coarse::boxMean(hu, g, 1);
+  // Mean over the field of view only, so the slices at the caps keep their HU.
+  std::vector<float> hu_in(n), in(n);
+  for (std::size_t i = 0; i < n; ++i) hu_in[i] = fov[i] ? hu[i] : 0.0f, in[i] = fov[i] ? 1.0f : 0.0f;
+  std::vector<float> smooth = coarse::boxMean(hu_in, g, 1);
+  {
+    const std::vector<float> frac = coarse::boxMean(in, g, 1);
+    for (std::size_t i = 0; i < n; ++i) smooth[i] = frac[i] > 0 ? smooth[i] / frac[i] : -1000.0f;
+  }
   stamp("mean");
 
   // Body: the largest tissue component once thin attachments (couch, head

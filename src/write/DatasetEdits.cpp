@@ -49,12 +49,14 @@ std::string joinValues(const std::vector<std::string>& v) {
 }
 
 // Value 1 DERIVED, value 2 SECONDARY, values 3+ kept (PS3.3 C.7.6.1.1.2).
-void deriveImageType(gdcm::DataSet& ds, const gdcm::Tag& tag, bool add_if_missing) {
+// Enhanced (multi-frame functional group) objects only allow PRIMARY as value 2
+// (PS3.3 C.8.16.1), so there value 2 is kept.
+void deriveImageType(gdcm::DataSet& ds, const gdcm::Tag& tag, bool add_if_missing, bool enhanced) {
   if (!ds.FindDataElement(tag) && !add_if_missing) return;
   std::vector<std::string> v = splitValues(stringValue(ds, tag));
   if (v.size() < 2) v.resize(2);
   v[0] = "DERIVED";
-  v[1] = "SECONDARY";
+  if (!enhanced || v[1].empty()) v[1] = enhanced ? "PRIMARY" : "SECONDARY";
   ds.Replace(stringElement(tag, gdcm::VR::CS, joinValues(v)));
 }
 
@@ -137,12 +139,13 @@ void setSeriesInstanceUid(gdcm::DataSet& ds, const std::string& uid) {
 }
 
 void markDefaced(gdcm::DataSet& ds, const std::string& derivation_description) {
-  deriveImageType(ds, gdcm::Tag(0x0008, 0x0008), true);
+  const bool enhanced = ds.FindDataElement(gdcm::Tag(0x5200, 0x9229)) || ds.FindDataElement(gdcm::Tag(0x5200, 0x9230));
+  deriveImageType(ds, gdcm::Tag(0x0008, 0x0008), true, enhanced);
   // Enhanced CT repeats the image type per frame (CT Image Frame Type Sequence);
   // it must agree with ImageType value 1.
   const auto frame_type = [](gdcm::DataSet& group) {
     forEachItem(group, gdcm::Tag(0x0018, 0x9329),
-                [](gdcm::DataSet& item) { deriveImageType(item, gdcm::Tag(0x0008, 0x9007), false); });
+                [](gdcm::DataSet& item) { deriveImageType(item, gdcm::Tag(0x0008, 0x9007), false, true); });
   };
   forEachItem(ds, gdcm::Tag(0x5200, 0x9229), frame_type);
   forEachItem(ds, gdcm::Tag(0x5200, 0x9230), frame_type);

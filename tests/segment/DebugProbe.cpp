@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "SliceRender.h"
 #include "phantom/PhantomGenerator.h"
 #include "segment/GeometricSegmenter.h"
 
@@ -38,6 +39,23 @@ TEST(GeometricDebug, PrintsChosenSeeds) {
         b += phantom::isBody(pc.labels.data[k * pc.ct.nx * pc.ct.ny + q]);
       }
       std::printf("  slice %zu z %.1f masked %zu body %zu\n", k, pc.ct.slice_pos[k][2], m, b);
+    }
+    std::size_t worst = 0, worst_n = 0;
+    for (std::size_t k = 0; k < pc.ct.nz; ++k) {
+      std::size_t m = 0;
+      for (std::size_t q = 0; q < pc.ct.nx * pc.ct.ny; ++q) {
+        const std::size_t idx = k * pc.ct.nx * pc.ct.ny + q;
+        m += r.mask.data[idx] && pc.labels.data[idx] == phantom::CranialCavity;
+      }
+      if (m > worst_n) worst_n = m, worst = k;
+    }
+    std::printf("  most masked cavity voxels: %zu in slice %zu of %zu\n", worst_n, worst, pc.ct.nz);
+    if (!testing::renderDir().empty()) {
+      testing::writeAxialPng(pc.ct, &r.mask, worst, testing::renderDir() / ("dbg" + tok + ".png"));
+      VoxelMask lab = pc.labels;
+      Volume lv = pc.ct;
+      for (std::size_t q = 0; q < lv.hu.size(); ++q) lv.hu[q] = pc.labels.data[q] == phantom::CranialCavity ? 100 : 0;
+      testing::writeAxialPng(lv, &r.mask, worst, testing::renderDir() / ("dbg" + tok + "_cav.png"), -100, 200);
     }
     for (const auto& l : pc.landmarks) std::printf("  %s (%.1f %.1f %.1f)\n", l.name.c_str(), l.lps[0], l.lps[1], l.lps[2]);
   }

@@ -3,6 +3,9 @@
 #include <gdcmSequenceOfItems.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "WriteTestSupport.h"
 #include "dicom/SeriesAssembler.h"
 #include "synth/SyntheticSeries.h"
@@ -128,16 +131,30 @@ TEST(OptionsOnRealSeries, GeHeadMarkedWithNewUidsValidatesAsWellAsItsSource) {
 namespace ctd::test {
 namespace {
 
-// Enhanced CT repeats the image type per frame: FrameType follows ImageType.
+// Enhanced CT repeats the image type per frame: FrameType follows ImageType;
+// value 2 stays PRIMARY, the only value Enhanced CT allows.
 TEST(OptionsOnRealSeries, EnhancedCtFrameTypeFollowsImageType) {
-  const fs::path file = fs::path(CTD_SHARED_DATA) / "ct-codec-slices/enhanced-ct/eCT_Supplemental.dcm";
+  // The shared file is already DERIVED: make an ORIGINAL copy of it (same value
+  // length, so nothing else moves) in ImageType and the shared FrameType.
+  const fs::path dir = freshDir("enhanced-marked");
+  const fs::path file = dir / "eCT_original.dcm";
+  {
+    std::ifstream in(fs::path(CTD_SHARED_DATA) / "ct-codec-slices/enhanced-ct/eCT_Supplemental.dcm", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "DERIVED\\PRIMARY\\PERFUSION\\RCBF", to = "ORIGINAL\\PRIMARY\\PERFUSION\\CBF";
+    std::size_t replaced = 0;
+    for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + 1), ++replaced)
+      bytes.replace(at, from.size(), to);
+    ASSERT_EQ(replaced, 2u);
+    std::ofstream(file, std::ios::binary) << bytes;
+  }
   CaseInventory inv;
   inv.root = file.parent_path();
   inv.instances.push_back(readInstanceHeader(file, inv.root));
   SeriesStack stack;
   for (std::uint32_t f = 0; f < inv.instances[0].number_of_frames; ++f) stack.slices.push_back({0, f});
   RewriteOptions opt;
-  opt.out_root = freshDir("enhanced-marked");
+  opt.out_root = dir / "out";
   opt.mark_defaced = true;
   const RewriteResult r = rewriteSeries(inv, stack, boxMask(inv, stack, {0, 0, 0}, {0, 0, 0}), opt);
   ASSERT_EQ(r.files.size(), 1u);
@@ -145,7 +162,7 @@ TEST(OptionsOnRealSeries, EnhancedCtFrameTypeFollowsImageType) {
   std::set<std::string> expected = kMarkElements;
   expected.insert("5200,9229");  // shared functional groups: CT Image Frame Type Sequence
   EXPECT_EQ(changedElements(file, out), expected);
-  EXPECT_EQ(elementString(out, 0x0008, 0x0008), "DERIVED\\SECONDARY\\PERFUSION\\RCBF");
+  EXPECT_EQ(elementString(out, 0x0008, 0x0008), "DERIVED\\PRIMARY\\PERFUSION\\CBF");
   gdcm::Reader reader;
   reader.SetFileName(out.string().c_str());
   ASSERT_TRUE(reader.Read());
@@ -158,7 +175,7 @@ TEST(OptionsOnRealSeries, EnhancedCtFrameTypeFollowsImageType) {
   ASSERT_NE(bv, nullptr);
   std::string frame_type(bv->GetPointer(), bv->GetLength());
   while (!frame_type.empty() && frame_type.back() == ' ') frame_type.pop_back();
-  EXPECT_EQ(frame_type, "DERIVED\\SECONDARY\\PERFUSION\\RCBF");
+  EXPECT_EQ(frame_type, "DERIVED\\PRIMARY\\PERFUSION\\CBF");
   const std::set<std::string> before = dciodvfyErrors(file);
   for (const std::string& e : dciodvfyErrors(out)) EXPECT_TRUE(before.count(e)) << "new error: " << e;
 }
