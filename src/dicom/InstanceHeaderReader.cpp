@@ -3,6 +3,7 @@
 #include <gdcmReader.h>
 #include <gdcmTransferSyntax.h>
 
+#include <set>
 #include <system_error>
 
 #include "core/Error.h"

@@ -63,6 +63,37 @@ float sampleField(const std::vector<float>& f, const Grid& g, const Vec3& origin
   return static_cast<float>(c0 * (1 - az) + c1 * az);
 }
 
+// Clears masked voxels of native slice k that lie inside a closed ring of
+// bone (flood fill of the non-bone pixels from the slice border), whatever
+// their HU (noise would let single brain voxels through). Returns how many were cleared.
+std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask) {
+  const std::size_t w = v.nx, h = v.ny, base = k * w * h;
+  bool any = false;
+  for (std::size_t q = 0; q < w * h && !any; ++q) any = mask.data[base + q];
+  if (!any) return 0;
+  std::vector<std::uint8_t> outside(w * h, 0);
+  std::vector<std::size_t> stack;
+  auto push = [&](std::size_t q) {
+    if (!outside[q] && v.hu[base + q] <= bone_hu) outside[q] = 1, stack.push_back(q);
+  };
+  for (std::size_t i = 0; i < w; ++i) push(i), push((h - 1) * w + i);
+  for (std::size_t j = 0; j < h; ++j) push(j * w), push(j * w + w - 1);
+  while (!stack.empty()) {
+    const std::size_t q = stack.back();
+    stack.pop_back();
+    const std::size_t i = q % w, j = q / w;
+    if (i > 0) push(q - 1);
+    if (i + 1 < w) push(q + 1);
+    if (j > 0) push(q - w);
+    if (j + 1 < h) push(q + w);
+  }
+  std::size_t cleared = 0;
+  for (std::size_t q = 0; q < w * h; ++q) {
+    if (mask.data[base + q] && !outside[q]) mask.data[base + q] = 0, ++cleared;
+  }
+  return cleared;
+}
+
 struct Cavity {
   Bits mask;
   double ml = 0;
@@ -162,15 +193,6 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
     return cav;
   }
   cav.mask = coarse::fillHolesPerSlice(grown, g, 2);
-  // Near a field-of-view cap every bone-enclosed brain-like voxel is protected,
-  // whichever piece it belongs to (pieces there are cut too thin to judge).
-  const Bits near_cap = coarse::dilate([&] {
-    Bits caps(n, 0);
-    for (std::size_t idx = 0; idx < n; ++idx) caps[idx] = !fov[idx];
-    return caps;
-  }(), g, 3);
-  for (std::size_t idx = 0; idx < n; ++idx)
-    if (cand[idx] && near_cap[idx]) cav.mask[idx] = 1;
   const double c = g.spacing;
   const double mx = sx / count, my = sy / count, mz = sz / count;
   cav.centroid = origin + Vec3{mx * c, my * c, mz * c};
@@ -298,7 +320,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // gives each slice's own midline; the slices' unit directions are averaged.
   for (int iter = 0; iter < 3; ++iter) {
     double ax = 0, ay = 0;
-    const double cos60 = 0.5;
+    const double cos_cone = std::cos(35 * kPi / 180);  // the central face: nose, mouth, eyes
     for (std::size_t k = 0; k < g.nz; ++k) {
       double mx = 0, my = 0;
       std::size_t cnt = 0;
@@ -307,7 +329,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           const std::size_t idx = g.index(i, j, k);
           if (!body_filled[idx] || !fov[idx] || depth[idx] > 4 || dcav[idx] < 25) continue;
           double ct;
-          if (angleClass(i, j, k, ct) <= 0 || ct < cos60) continue;
+          if (angleClass(i, j, k, ct) <= 0 || ct < cos_cone) continue;
           mx += origin[0] + c * i - apex_x[k];
           my += origin[1] + c * j - apex_y[k];
           ++cnt;
@@ -320,7 +342,13 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     // The header's anterior (-y) is trusted to within 50 degrees.
     if (ax == 0 && ay == 0) break;
     if (-next[1] < std::cos(50 * kPi / 180)) break;
-    A = next;
+    // A face cut unevenly by the field of view pulls the mean aside: move at
+    // most 20 degrees away from the cavity's own axis.
+    const double max_turn = 20 * kPi / 180;
+    const double turn = std::atan2(cav.anterior[0] * next[1] - cav.anterior[1] * next[0], dot(cav.anterior, next));
+    const double t = std::clamp(turn, -max_turn, max_turn);
+    const Vec3 a0 = cav.anterior;
+    A = {a0[0] * std::cos(t) - a0[1] * std::sin(t), a0[0] * std::sin(t) + a0[1] * std::cos(t), 0};
   }
   diag_.anterior = A;
 
@@ -411,6 +439,13 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
       }
     }
   stamp("guard");
+  // The slices at the caps of the field of view can hold slivers of brain too
+  // thin for the coarse grid: there, also clear what lies inside the slice's
+  // own closed bone ring.
+  for (std::size_t k = 0; k < v.nz; ++k) {
+    if (k >= 3 && k + 3 < v.nz) continue;
+    kept -= clearInsideBoneRing(v, k, opt_.bone_hu, out.mask);
+  }
   std::ostringstream note;
   note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
   out.note = note.str();

@@ -17,7 +17,7 @@ struct GeometricOptions {
   // Skin-side depth removed (nose wholly, lids and the front of the globes, lips, chin).
   double face_depth_mm = 20;
   // Face sector: half-angle about the anterior axis seen from the cavity's vertical axis.
-  double face_half_angle_deg = 55;
+  double face_half_angle_deg = 50;
   bool remove_ears = false;
   double ear_depth_mm = 12;
   double coarse_spacing_mm = 2;

@@ -25,7 +25,17 @@ TEST(GeometricRealDebug, RendersGeHead) {
               d.anterior[0], d.anterior[1]);
   for (std::size_t k = 0; k < v.nz; ++k) {
     const Vec3 c = v.world(255.5, 255.5, k);
-    std::printf("slice %zu centre (%.1f %.1f %.1f)\n", k, c[0], c[1], c[2]);
+    // Most anterior body pixel (first row from the top with HU > -400) per column band.
+    long best_i = -1, best_j = 100000;
+    for (std::size_t j = 0; j < v.ny && best_i < 0; ++j)
+      for (std::size_t i = 150; i < 360; ++i)
+        if (v.at(i, j, k) > -400) {
+          best_i = static_cast<long>(i), best_j = static_cast<long>(j);
+          break;
+        }
+    const Vec3 a = best_i >= 0 ? v.world(best_i, best_j, k) : Vec3{0, 0, 0};
+    std::printf("slice %zu centre (%.1f %.1f %.1f) front pixel (%ld,%ld) at (%.1f %.1f %.1f) masked %d\n", k, c[0],
+                c[1], c[2], best_i, best_j, a[0], a[1], a[2], best_i >= 0 ? r.mask.at(best_i, best_j, k) : -1);
     testing::writeAxialPng(v, nullptr, k, testing::renderDir() / ("ge_" + std::to_string(k) + ".png"));
     testing::writeAxialPng(v, &r.mask, k, testing::renderDir() / ("ge_mask_" + std::to_string(k) + ".png"));
   }

@@ -362,10 +362,16 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
   for (const auto& m : marks) pc.landmarks.push_back({m.name, pose(m.h)});
 
   // Slab along the scanner axis (LPS z) from the field-of-view kind.
-  auto zOf = [&](const Vec3& h) { return pose(h)[2]; };
+  // Slab limits are positions along the slice normal (tilted with the gantry),
+  // so that "outside the slab" holds for tilted stacks too.
+  const double t = rad(spec.gantry_tilt_deg);
+  const Vec3 nrm{0, std::sin(t), std::cos(t)};
+  auto along = [&](const Vec3& p) { return dot(nrm, p); };
+  auto zOf = [&](const Vec3& h) { return along(pose(h)); };
+  const Vec3 nh = R.applyT(nrm);
   auto zExtentOfEllipsoid = [&](const double c[3], const double r[3]) {
-    // Half-extent along LPS z of a posed axis-aligned ellipsoid.
-    const double e = std::sqrt(sq(r[0] * R.m[6]) + sq(r[1] * R.m[7]) + sq(r[2] * R.m[8])) * s;
+    // Half-extent along the normal of a posed axis-aligned ellipsoid.
+    const double e = std::sqrt(sq(r[0] * nh[0]) + sq(r[1] * nh[1]) + sq(r[2] * nh[2])) * s;
     return std::pair<double, double>{zOf({c[0], c[1], c[2]}) - e, zOf({c[0], c[1], c[2]}) + e};
   };
   const double scalp_r[3] = {kCavR[0] + 13, kCavR[1] + 13, kCavR[2] + 13};
@@ -373,7 +379,7 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
   (void)scalp_lo;
   std::vector<double> face_z, low_z;
   for (const auto& l : pc.landmarks)
-    if (l.name.rfind("tragus", 0) != 0) face_z.push_back(l.lps[2]);
+    if (l.name.rfind("tragus", 0) != 0) face_z.push_back(along(l.lps));
   for (const Vec3& h : {Vec3{0, -93, 30}, Vec3{54, -80, 18}, Vec3{-54, -80, 18}, Vec3{40, -84, 6},
                         Vec3{-40, -84, 6}})
     face_z.push_back(zOf(h));  // brow and upper lid corners: nothing of the face above these
@@ -384,9 +390,9 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
     low_z.push_back(zOf(h));
   const double face_top = *std::max_element(face_z.begin(), face_z.end());
   const double face_bottom = *std::min_element(low_z.begin(), low_z.end());
-  const double nose_z = pc.landmark("nose_tip").value()[2], nasion_z = pc.landmark("nasion").value()[2];
+  const double nose_z = along(pc.landmark("nose_tip").value()), nasion_z = along(pc.landmark("nasion").value());
   (void)nose_z;
-  const double chin_z = pc.landmark("chin").value()[2];
+  const double chin_z = along(pc.landmark("chin").value());
   std::mt19937 rng(spec.seed * 2654435761u + 7);
   std::uniform_real_distribution<double> u(0, 1);
   double z_lo = face_bottom - 20 * s, z_hi = scalp_hi + 4;
@@ -395,8 +401,8 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
     case PhantomFov::FaceCutTop: {
       // Cut between the eyes and the top of the brow: the eyes stay in view,
       // and with them the lower part of the cranial cavity.
-      const double eyes = std::max({nasion_z, pc.landmark("eyelid_left").value()[2],
-                                    pc.landmark("eyelid_right").value()[2]}) + 6 * s;
+      const double eyes = std::max({nasion_z, along(pc.landmark("eyelid_left").value()),
+                                    along(pc.landmark("eyelid_right").value())}) + 6 * s;
       z_hi = eyes + u(rng) * std::max(0.0, face_top - eyes);
       z_lo = face_bottom - 40 * s;
       break;
@@ -413,17 +419,17 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
 
   // Native grid: axial (optionally tilted) slices centred on the scanner axis.
   Volume& v = pc.ct;
-  const double sp = spec.pixel_spacing_mm, t = rad(spec.gantry_tilt_deg);
+  const double sp = spec.pixel_spacing_mm;
   const std::size_t n = spec.matrix;
   v.nx = v.ny = n;
-  v.nz = static_cast<std::size_t>(std::floor((z_hi - z_lo) / spec.slice_step_mm)) + 1;
+  v.nz = static_cast<std::size_t>(std::floor((z_hi - z_lo) / (spec.slice_step_mm * std::cos(t)))) + 1;
   v.col_spacing = v.row_spacing = sp;
   v.row_dir = spec.prone ? Vec3{-1, 0, 0} : Vec3{1, 0, 0};
   v.col_dir = spec.prone ? Vec3{0, -std::cos(t), std::sin(t)} : Vec3{0, std::cos(t), -std::sin(t)};
   v.normal = cross(v.row_dir, v.col_dir);
   const double half = (static_cast<double>(n) - 1) / 2 * sp;
   for (std::size_t k = 0; k < v.nz; ++k) {
-    const Vec3 centre{0, 0, z_lo + k * spec.slice_step_mm};
+    const Vec3 centre{0, 0, z_lo / std::cos(t) + k * spec.slice_step_mm};
     v.slice_pos.push_back(centre - half * v.row_dir - half * v.col_dir);
   }
   v.hu.assign(v.voxelCount(), -1000.0f);

@@ -1,0 +1,236 @@
+// Named hard cases for the geometric segmenter: ears, thick tilted slices,
+// open mouth with metal, child, prone; bare skull, torso (synthetic and real),
+// Philips skull phantom, real GE head (landmarks annotated by hand), and a
+// DICOM round trip of a tilted phantom.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "FaceRules.h"
+#include "dicom/CaseDiscovery.h"
+#include "dicom/SeriesAssembler.h"
+#include "dicom/VolumeLoader.h"
+#include "phantom/PhantomGenerator.h"
+#include "segment/GeometricSegmenter.h"
+#include "synth/SyntheticSeries.h"
+#include "volume/NiftiIO.h"
+
+namespace ctd {
+namespace {
+
+using phantom::PhantomCase;
+using phantom::PhantomSpec;
+
+const std::filesystem::path kData = CTD_SHARED_DATA;
+
+std::size_t cavityMasked(const PhantomCase& pc, const VoxelMask& m) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < m.data.size(); ++i) n += m.data[i] && pc.labels.data[i] == phantom::CranialCavity;
+  return n;
+}
+
+void expectLandmarksRemoved(const PhantomCase& pc, const FaceSegmentation& r, const std::vector<std::string>& names) {
+  auto tissue = [&](std::size_t idx) { return phantom::isBody(pc.labels.data[idx]); };
+  for (const auto& name : names) {
+    const Vec3 p = *pc.landmark(name);
+    ASSERT_TRUE(testing::inFieldOfView(pc.ct, p)) << name;
+    const auto c = testing::countNear(pc.ct, r.mask, p, 5.0, tissue);
+    EXPECT_GT(c.tissue, 10u) << name;
+    EXPECT_EQ(c.unmasked, 0u) << name << " " << pc.spec.describe();
+  }
+}
+
+const std::vector<std::string> kFace = {"nose_tip", "nasion", "eyelid_left", "eyelid_right",
+                                        "upper_lip", "lower_lip", "chin"};
+
+PhantomSpec base() {
+  PhantomSpec s;
+  s.pixel_spacing_mm = 0.9;
+  s.matrix = 280;
+  s.slice_step_mm = 2.0;
+  return s;
+}
+
+TEST(GeometricCases, EarsRemovedOnlyWhenAsked) {
+  for (double yaw : {-20.0, 0.0, 15.0}) {
+    PhantomSpec s = base();
+    s.yaw_deg = yaw;
+    s.roll_deg = yaw / 2;
+    const PhantomCase pc = phantom::makePhantom(s);
+    auto tissue = [&](std::size_t idx) { return phantom::isBody(pc.labels.data[idx]); };
+    GeometricOptions with;
+    with.remove_ears = true;
+    const auto kept = GeometricSegmenter().segment(pc.ct);
+    const auto removed = GeometricSegmenter(with).segment(pc.ct);
+    for (const char* ear : {"tragus_left", "tragus_right"}) {
+      const Vec3 p = *pc.landmark(ear);
+      EXPECT_EQ(testing::countNear(pc.ct, kept.mask, p, 5.0, tissue).masked_any, 0u) << ear << " yaw " << yaw;
+      EXPECT_EQ(testing::countNear(pc.ct, removed.mask, p, 5.0, tissue).unmasked, 0u) << ear << " yaw " << yaw;
+    }
+    expectLandmarksRemoved(pc, removed, kFace);
+    EXPECT_EQ(cavityMasked(pc, removed.mask), 0u);
+    EXPECT_EQ(cavityMasked(pc, kept.mask), 0u);
+  }
+}
+
+TEST(GeometricCases, ThickTiltedSlicesOpenMouthMetalChildProne) {
+  std::vector<PhantomSpec> specs;
+  PhantomSpec s = base();
+  s.slice_step_mm = 5.0, s.gantry_tilt_deg = 20, specs.push_back(s);  // 5 mm, tilted
+  s = base(), s.open_mouth = true, s.dental_metal = true, s.noise_hu = 25, specs.push_back(s);
+  s = base(), s.scale = 0.75, s.matrix = 230, s.pitch_deg = 15, specs.push_back(s);   // child
+  s = base(), s.prone = true, s.yaw_deg = -18, s.pitch_deg = -12, specs.push_back(s);  // prone, couch at the face
+  s = base(), s.slice_step_mm = 0.6, s.pixel_spacing_mm = 0.5, s.matrix = 500, s.gantry_tilt_deg = -15;
+  specs.push_back(s);
+  for (const auto& spec : specs) {
+    const PhantomCase pc = phantom::makePhantom(spec);
+    const auto r = GeometricSegmenter().segment(pc.ct);
+    EXPECT_TRUE(r.face_in_view) << spec.describe() << " " << r.note;
+    expectLandmarksRemoved(pc, r, kFace);
+    EXPECT_EQ(cavityMasked(pc, r.mask), 0u) << spec.describe();
+  }
+}
+
+TEST(GeometricCases, BareSkullHasNoFace) {
+  PhantomSpec s = base();
+  s.soft_tissue = false;
+  const auto r = GeometricSegmenter().segment(phantom::makePhantom(s).ct);
+  EXPECT_FALSE(r.face_in_view) << r.note;
+  EXPECT_EQ(r.mask.count(), 0u);
+}
+
+// A chest: body ellipse, lungs, ribs (a broken bone ring), spine with its canal.
+Volume syntheticTorso() {
+  Volume v;
+  v.nx = v.ny = 256, v.nz = 60;
+  v.col_spacing = v.row_spacing = 1.5;
+  for (std::size_t k = 0; k < v.nz; ++k) v.slice_pos.push_back({-191.25, -191.25, -300.0 + 5.0 * k});
+  v.hu.assign(v.voxelCount(), -1000);
+  for (std::size_t k = 0; k < v.nz; ++k)
+    for (std::size_t j = 0; j < v.ny; ++j)
+      for (std::size_t i = 0; i < v.nx; ++i) {
+        const Vec3 p = v.world(i, j, k);
+        const double x = p[0], y = p[1];
+        const double body = (x / 160) * (x / 160) + (y / 110) * (y / 110);
+        if (body > 1) continue;
+        float hu = 40;
+        const double rib = (x / 145) * (x / 145) + (y / 97) * (y / 97);
+        const double ang = std::atan2(y, x) * 180 / 3.14159265;
+        if (rib > 0.85 && rib < 1 && static_cast<int>(std::floor((ang + 180) / 12)) % 2 == 0) hu = 900;
+        if (((std::abs(x) - 60) / 45) * ((std::abs(x) - 60) / 45) + (y / 70) * (y / 70) < 1) hu = -820;
+        const double sp = x * x + (y - 70) * (y - 70);
+        if (sp < 20 * 20) hu = sp < 8 * 8 ? 30 : 700;
+        v.at(i, j, k) = hu;
+      }
+  return v;
+}
+
+TEST(GeometricCases, SyntheticTorsoHasNoFace) {
+  const auto r = GeometricSegmenter().segment(syntheticTorso());
+  EXPECT_FALSE(r.face_in_view) << r.note;
+  EXPECT_EQ(r.mask.count(), 0u);
+}
+
+TEST(GeometricCases, RealTorsoHasNoFace) {
+  const Volume v = readNifti(kData / "ct-no-head" / "totalseg_example_ct_abdomen.nii.gz");
+  const auto r = GeometricSegmenter().segment(v);
+  EXPECT_FALSE(r.face_in_view) << r.note;
+  EXPECT_EQ(r.mask.count(), 0u);
+}
+
+Volume loadFirstCt(const std::filesystem::path& dir, std::size_t min_slices) {
+  const Discovery d = discoverCases(dir);
+  for (const auto& c : d.cases) {
+    const CaseInventory inv = assembleCase(c);
+    for (const auto& st : inv.stacks)
+      if (st.slices.size() >= min_slices) return loadVolume(inv, st);
+  }
+  throw std::runtime_error("no CT stack in " + dir.string());
+}
+
+TEST(GeometricCases, PhilipsSkullPhantomHasNoFace) {
+  const Volume v = loadFirstCt(kData / "ct-phantom-philips-multiseries", 20);
+  const auto r = GeometricSegmenter().segment(v);
+  EXPECT_FALSE(r.face_in_view) << r.note;
+  EXPECT_EQ(r.mask.count(), 0u);
+}
+
+// Test-side skull check, independent of the segmenter: in every native slice,
+// pixels not reachable from the border without crossing bone (> 300 HU) are
+// inside the skull; of those, brain-like ones (0..80 HU) must be unchanged.
+std::size_t maskedInsideSkull(const Volume& v, const VoxelMask& m) {
+  std::size_t bad = 0;
+  const std::size_t w = v.nx, h = v.ny;
+  for (std::size_t k = 0; k < v.nz; ++k) {
+    std::vector<char> out(w * h, 0);
+    std::vector<std::size_t> st;
+    auto push = [&](std::size_t q) {
+      if (!out[q] && v.hu[k * w * h + q] <= 300) out[q] = 1, st.push_back(q);
+    };
+    for (std::size_t i = 0; i < w; ++i) push(i), push((h - 1) * w + i);
+    for (std::size_t j = 0; j < h; ++j) push(j * w), push(j * w + w - 1);
+    while (!st.empty()) {
+      const std::size_t q = st.back();
+      st.pop_back();
+      if (q % w > 0) push(q - 1);
+      if (q % w + 1 < w) push(q + 1);
+      if (q >= w) push(q - w);
+      if (q + w < w * h) push(q + w);
+    }
+    for (std::size_t q = 0; q < w * h; ++q) {
+      const float hu = v.hu[k * w * h + q];
+      bad += !out[q] && hu >= 0 && hu <= 80 && m.data[k * w * h + q];
+    }
+  }
+  return bad;
+}
+
+TEST(GeometricCases, RealGeHeadFaceRemovedSkullUntouched) {
+  const Volume v = loadFirstCt(kData / "ct-head-ge-tilt", 20);
+  const auto r = GeometricSegmenter().segment(v);
+  ASSERT_TRUE(r.face_in_view) << r.note;
+  std::ifstream f(std::filesystem::path(CTD_SOURCE_DIR) / "tests" / "fixtures" / "ge-head-landmarks.json");
+  ASSERT_TRUE(f.good());
+  const auto js = nlohmann::json::parse(f);
+  auto tissue = [&](std::size_t idx) { return v.hu[idx] > -400; };
+  int checked = 0;
+  for (const auto& [name, entry] : js.at("landmarks").items()) {
+    const Vec3 p{entry.at("lps")[0].get<double>(), entry.at("lps")[1].get<double>(), entry.at("lps")[2].get<double>()};
+    const auto c = testing::countNear(v, r.mask, p, 5.0, tissue);
+    EXPECT_GT(c.tissue, 5u) << name << " is not on the skin";
+    if (name.rfind("tragus", 0) == 0) {
+      EXPECT_EQ(c.masked_any, 0u) << name;
+    } else {
+      EXPECT_EQ(c.unmasked, 0u) << name << " (" << c.tissue << " tissue voxels within 5 mm)";
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 4);
+  EXPECT_EQ(maskedInsideSkull(v, r.mask), 0u);
+}
+
+TEST(GeometricCases, TiltedPhantomThroughDicomGivesTheSameRemoval) {
+  PhantomSpec s = base();
+  s.gantry_tilt_deg = 18.5;
+  s.slice_step_mm = 4;
+  s.yaw_deg = 10;
+  const PhantomCase pc = phantom::makePhantom(s);
+  const auto dir = std::filesystem::path(CTD_BINARY_DIR) / "test-segment-dicom-roundtrip";
+  std::filesystem::remove_all(dir);
+  synth::SeriesSpec spec;
+  spec.volume = pc.ct;
+  synth::writeSeries(spec, dir);
+  const Volume v = loadFirstCt(dir, 10);
+  ASSERT_EQ(v.nz, pc.ct.nz);
+  const auto r = GeometricSegmenter().segment(v);
+  ASSERT_TRUE(r.face_in_view) << r.note;
+  PhantomCase loaded = pc;
+  loaded.ct = v;  // labels stay valid: same grid, same slice order
+  expectLandmarksRemoved(loaded, r, kFace);
+  EXPECT_EQ(cavityMasked(loaded, r.mask), 0u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ctd
