@@ -153,8 +153,9 @@ void processCase(const CaseInput& c, bool single_case, const DefaceOptions& opt,
   std::vector<OtherFile> others = otherFilesOf(inv);
   if (opt.copy_other) copyOtherFiles(others, ctx.case_out);
   for (const auto& o : others) {
-    FileRow fr{label, o.relative, o.reason, opt.copy_other};
-    log::detail("  " + o.relative.string() + ": " + o.reason + (opt.copy_other ? " (copied)" : " (not written)"));
+    const bool copied = opt.copy_other && o.copyable;
+    FileRow fr{label, o.relative, o.reason, copied};
+    log::detail("  " + o.relative.string() + ": " + o.reason + (copied ? " (copied)" : " (not written)"));
     report.other_files.push_back(std::move(fr));
   }
 }

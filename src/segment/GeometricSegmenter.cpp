@@ -352,6 +352,20 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   }
   diag_.anterior = A;
 
+  // Superior limit: 15 mm above the highest skin far (>= 25 mm) from the brain
+  // in the central face (the brow); the scalp of the vault above stays, even
+  // where a thin skull puts it just past face_brain_distance_mm.
+  double z_high = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        const std::size_t idx = g.index(i, j, k);
+        if (!body_filled[idx] || !fov[idx] || depth[idx] > 4 || dcav[idx] < 25) continue;
+        double ct;
+        if (angleClass(i, j, k, ct) <= 0 || ct < std::cos(35 * kPi / 180)) continue;
+        z_high = std::max(z_high, origin[2] + c * static_cast<double>(k) + 15.0);
+      }
+
   // Inferior limit: the lowest facial bone (mandible, teeth, maxilla) far from the brain.
   Bits face_bone(n, 0);
   for (std::size_t k = 0; k < g.nz; ++k)
@@ -392,7 +406,8 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         double ct;
         const double a = angleClass(i, j, k, ct);
         const bool in_sector = ct >= cos_half && a > 0;
-        if (in_sector && depth[idx] <= opt_.face_depth_mm && dcav[idx] >= opt_.face_brain_distance_mm) mask[idx] = 1;
+        if (in_sector && z <= z_high && depth[idx] <= opt_.face_depth_mm && dcav[idx] >= opt_.face_brain_distance_mm)
+          mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;
           surface_soft += smooth[idx] > -250 && smooth[idx] < 250;
@@ -442,8 +457,23 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // The slices at the caps of the field of view can hold slivers of brain too
   // thin for the coarse grid: there, also clear what lies inside the slice's
   // own closed bone ring.
+  // Only caps that cut the brain's level: a cap through the mouth can hold
+  // rings of metal streaks around the lips.
+  double cz_lo = std::numeric_limits<double>::infinity(), cz_hi = -cz_lo;
+  for (std::size_t idx = 0; idx < n; ++idx)
+    if (cav.mask[idx]) {
+      const double z = origin[2] + c * static_cast<double>(idx / (g.nx * g.ny));
+      cz_lo = std::min(cz_lo, z), cz_hi = std::max(cz_hi, z);
+    }
   for (std::size_t k = 0; k < v.nz; ++k) {
     if (k >= 3 && k + 3 < v.nz) continue;
+    double zl = std::numeric_limits<double>::infinity(), zh = -zl;
+    for (double a : {0.0, v.nx - 1.0})
+      for (double b : {0.0, v.ny - 1.0}) {
+        const double z = v.world(a, b, k)[2];
+        zl = std::min(zl, z), zh = std::max(zh, z);
+      }
+    if (zh < cz_lo - 10 || zl > cz_hi + 10) continue;
     kept -= clearInsideBoneRing(v, k, opt_.bone_hu, out.mask);
   }
   std::ostringstream note;

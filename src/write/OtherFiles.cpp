@@ -21,8 +21,14 @@ fs::path relativeTo(const fs::path& file, const fs::path& root) {
 std::vector<OtherFile> otherFilesOf(const CaseInventory& inv) {
   std::vector<OtherFile> out;
   std::set<fs::path> seen;
+  std::set<fs::path> ct_images;
+  for (const auto& inst : inv.instances)
+    if (inst.kind == InstanceKind::CtImage) ct_images.insert(inst.path);
   const auto add = [&](const fs::path& path, const std::string& reason) {
-    if (seen.insert(path).second) out.push_back({path, relativeTo(path, inv.root), reason});
+    if (!seen.insert(path).second) return;
+    const bool ct = ct_images.count(path) > 0;
+    out.push_back({path, relativeTo(path, inv.root), ct ? reason + "; CT image outside a defaced series, never copied" : reason,
+                   !ct});
   };
   for (const auto& s : inv.set_aside) add(s.path, s.reason);
   for (const auto& s : inv.skipped) add(s.path, s.reason);
@@ -43,6 +49,7 @@ void copyOtherFiles(const std::vector<OtherFile>& files, const fs::path& out_roo
   if (files.empty()) return;
   StagingArea staging(out_root);
   for (const auto& f : files) {
+    if (!f.copyable) continue;
     const fs::path staged = staging.stage(f.relative, f.path);
     std::error_code ec;
     fs::copy_file(f.path, staged, fs::copy_options::overwrite_existing, ec);
