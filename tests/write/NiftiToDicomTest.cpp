@@ -14,6 +14,8 @@
 #include "volume/NiftiIO.h"
 #include "write/NiftiToDicom.h"
 
+#include <unistd.h>
+
 namespace ctd::test {
 namespace {
 
@@ -24,7 +26,8 @@ const fs::path kPhilips = fs::path(CTD_SHARED_DATA) / "ct-phantom-philips-multis
 // dcm2niix's own conversion of the Philips series (made once per test run).
 fs::path dcm2niixPhilips() {
   static const fs::path nii = [] {
-    const fs::path dir = freshDir("nifti-dcm2niix");
+    // Per process: ctest runs tests of this file in parallel processes.
+    const fs::path dir = freshDir("nifti-dcm2niix-" + std::to_string(::getpid()));
     const std::string cmd = "dcm2niix -z y -f philips -o '" + dir.string() + "' '" + kPhilips.string() + "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("dcm2niix failed");
     return dir / "philips.nii.gz";
