@@ -1,8 +1,9 @@
 // DICOM -> NIfTI speed: ctdeface (convertCaseToNifti, uncompressed .nii) against
 // `dcm2niix -z n` on the same 512 x 512 x 300 uncompressed CT series, side by side.
 //
-//   bench_read [--work DIR] [--repeats N]
+//   bench_read [--work DIR] [--repeats N] [--stages]
 //
+// --stages adds one more run of our side timed stage by stage.
 // The series is written once into DIR/series (kept for later runs). Not a ctest test.
 #include <algorithm>
 #include <chrono>
@@ -16,10 +17,15 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/Error.h"
+#include "dicom/CaseDiscovery.h"
+#include "dicom/SeriesAssembler.h"
+#include "dicom/VolumeLoader.h"
 #include "pipeline/Dicom2Nifti.h"
 #include "synth/SyntheticSeries.h"
+#include "volume/NiftiIO.h"
 
 namespace fs = std::filesystem;
 
@@ -81,19 +87,45 @@ double median(std::vector<double> x) {
   return x.size() % 2 ? x[x.size() / 2] : 0.5 * (x[x.size() / 2 - 1] + x[x.size() / 2]);
 }
 
+// Where our time goes: the stages convertCaseToNifti runs, timed one by one
+// (wall and CPU of this process), so that a regression can be placed.
+void printStages(const fs::path& series, const fs::path& out) {
+  fs::remove_all(out);
+  fs::create_directories(out);
+  auto t0 = std::chrono::steady_clock::now();
+  double c0 = cpuSeconds(RUSAGE_SELF);
+  auto lap = [&](const char* what) {
+    std::printf("  %-16s wall %6.3f  cpu %6.3f\n", what, seconds(t0), cpuSeconds(RUSAGE_SELF) - c0);
+    t0 = std::chrono::steady_clock::now();
+    c0 = cpuSeconds(RUSAGE_SELF);
+  };
+  std::printf("stages of one ctdeface run:\n");
+  const ctd::Discovery found = ctd::discoverCases(series);
+  lap("discoverCases");
+  const ctd::CaseInventory inv = ctd::assembleCase(found.cases.at(0));
+  lap("assembleCase");
+  const ctd::Volume v = ctd::loadVolume(inv, inv.stacks.at(0));
+  lap("loadVolume");
+  ctd::writeNifti(v, out / "stages.nii", ctd::NiftiPixel::Int16);
+  lap("writeNifti");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   fs::path work = fs::temp_directory_path() / "ctdeface-bench-read";
   int repeats = 3;
+  bool stages = false;
   for (int a = 1; a < argc; ++a) {
     const std::string arg = argv[a];
     if (arg == "--work" && a + 1 < argc) {
       work = argv[++a];
     } else if (arg == "--repeats" && a + 1 < argc) {
       repeats = std::max(1, std::atoi(argv[++a]));
+    } else if (arg == "--stages") {
+      stages = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--work DIR] [--repeats N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--work DIR] [--repeats N] [--stages]\n", argv[0]);
       return 2;
     }
   }
@@ -109,6 +141,7 @@ int main(int argc, char** argv) {
       fs::remove_all(theirs);
       fs::create_directories(ours);
       fs::create_directories(theirs);
+      ::sync();  // PROBE
 
       auto t0 = std::chrono::steady_clock::now();
       double c0 = cpuSeconds(RUSAGE_SELF);
@@ -132,6 +165,7 @@ int main(int argc, char** argv) {
     std::printf("%-8s %14.3f %14.3f %14.3f %14.3f\n", "median", mo, mt, co, ct);
     std::printf("ctdeface / dcm2niix: wall %.2f, cpu %.2f\n", mo / mt, co / ct);
     std::printf("series: %zu x %zu x %zu, uncompressed DICOM in %s\n", kMatrix, kMatrix, kSlices, series.c_str());
+    if (stages) printStages(series, ours);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

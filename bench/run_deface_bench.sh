@@ -12,8 +12,8 @@ WORK=${BENCH_WORK:-$BUILD/bench-deface}
 mkdir -p "$WORK"
 SERIES="$WORK/phantom512"
 if [ ! -d "$SERIES/dicom" ]; then
-  # 0.5 mm pixels, 0.8 mm slices over head and neck: 512 x 512 x ~300.
-  "$BUILD/ctdeface-phantom" "$SERIES" --matrix 512 --pixel-spacing 0.5 --slice-step 0.8 --noise 10 >/dev/null
+  # 0.5 mm pixels, 0.69 mm slices over head and neck: 512 x 512 x ~300.
+  "$BUILD/ctdeface-phantom" "$SERIES" --matrix 512 --pixel-spacing 0.5 --slice-step 0.69 --noise 10 >/dev/null
 fi
 IN="$SERIES/dicom"
 NFILES=$(ls "$IN" | wc -l)

@@ -4,7 +4,13 @@
 #include <gdcmImageReader.h>
 #include <gdcmTransferSyntax.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "core/Error.h"
@@ -114,6 +120,81 @@ void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
     for (std::size_t i = 0; i < count; ++i) out.stored[i] = layout(words[i]);
   } else {
     for (std::size_t i = 0; i < count; ++i) out.stored[i] = layout(bytes[i]);
+  }
+}
+
+namespace {
+
+// Closes the descriptor on every path out of readNativeWords.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Reads exactly `n` bytes at `offset`; false on a short read or an error.
+bool preadAll(int fd, void* dst, std::size_t n, std::uint64_t offset) {
+  auto* p = static_cast<char*>(dst);
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+std::uint32_t le32(const unsigned char* p) {
+  return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
+}
+
+}  // namespace
+
+bool readNativeWords(const DicomInstance& inst, std::vector<std::uint16_t>& words) {
+  if constexpr (std::endian::native != std::endian::little) return false;
+  if (inst.pixel_data_offset == 0 || inst.samples_per_pixel != 1 || inst.bits_allocated != 16) return false;
+  if (inst.transfer_syntax != "1.2.840.10008.1.2" && inst.transfer_syntax != "1.2.840.10008.1.2.1") return false;
+  if (inst.photometric != "MONOCHROME1" && inst.photometric != "MONOCHROME2") return false;
+  checkHeader(inst);
+  // GDCM shifts words whose HighBit is not BitsStored - 1 in its own way: leave those to it.
+  if (inst.high_bit + 1 != inst.bits_stored) return false;
+
+  const std::size_t count = std::size_t(inst.rows) * inst.columns * inst.number_of_frames;
+  const std::uint64_t bytes = std::uint64_t(count) * 2;
+  Fd f{::open(inst.path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) return false;
+  // The element header: tag (7FE0,0010), then either VR OW/OB, 2 reserved
+  // bytes and a 32-bit length (explicit VR) or a 32-bit length (implicit VR).
+  // Whichever form GDCM met, only a value of exactly Rows x Columns x frames
+  // words is taken (an odd 'OW'/'OB' read as a length never equals it).
+  unsigned char head[12];
+  if (!preadAll(f.fd, head, sizeof head, inst.pixel_data_offset)) return false;
+  if (head[0] != 0xE0 || head[1] != 0x7F || head[2] != 0x10 || head[3] != 0x00) return false;
+  std::uint64_t value_at = 0;
+  const bool explicit_vr = head[4] == 'O' && (head[5] == 'W' || head[5] == 'B') && head[6] == 0 && head[7] == 0;
+  if (explicit_vr && le32(head + 8) == bytes) value_at = inst.pixel_data_offset + 12;
+  else if (le32(head + 4) == bytes) value_at = inst.pixel_data_offset + 8;
+  else return false;
+  words.resize(count);
+  return preadAll(f.fd, words.data(), bytes, value_at);
+}
+
+void nativeWordsToHu(const DicomInstance& inst, const std::uint16_t* words, std::size_t count, double slope,
+                     double intercept, float* hu) {
+  // Same arithmetic as stored (int32) * slope + intercept in VolumeLoader's
+  // decodePixels path: the int -> double conversion is exact either way.
+  const unsigned bits = inst.bits_stored;
+  if (bits == 16 && inst.pixel_representation == 1) {
+    for (std::size_t i = 0; i < count; ++i)
+      hu[i] = static_cast<float>(static_cast<std::int16_t>(words[i]) * slope + intercept);
+  } else if (bits == 16) {
+    for (std::size_t i = 0; i < count; ++i) hu[i] = static_cast<float>(words[i] * slope + intercept);
+  } else {
+    const BitLayout layout{0, bits, inst.pixel_representation == 1};
+    for (std::size_t i = 0; i < count; ++i) hu[i] = static_cast<float>(layout(words[i]) * slope + intercept);
   }
 }
 

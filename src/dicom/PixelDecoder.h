@@ -22,4 +22,19 @@ DecodedFrames decodePixels(const DicomInstance& inst);
 // avoid a fresh allocation, and its page faults, per file.
 void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out);
 
+// The common CT case without a second GDCM parse: native little-endian
+// (implicit or explicit VR) greyscale PixelData with BitsAllocated 16 and
+// HighBit = BitsStored - 1, read with one pread at inst.pixel_data_offset into
+// `words` (frame-major, row-major, as on disk). Returns false when the file is
+// anything else, or its PixelData element is not where and as long as the
+// header says; the caller then decodes with decodePixelsInto, which yields the
+// same values. Throws what decodePixels throws for a header it rejects.
+bool readNativeWords(const DicomInstance& inst, std::vector<std::uint16_t>& words);
+
+// Words read by readNativeWords -> HU: the stored value (BitsStored bits,
+// sign-extended when PixelRepresentation is 1, as decodePixels gives it)
+// times slope plus intercept, in double, rounded to float.
+void nativeWordsToHu(const DicomInstance& inst, const std::uint16_t* words, std::size_t count, double slope,
+                     double intercept, float* hu);
+
 }  // namespace ctd

@@ -94,6 +94,9 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
       if (writeNifti(vol, img)) row.warnings.push_back("NIfTI resampled onto a regular grid (tilted or uneven stack)");
       writeNiftiMask(seg.mask, vol, msk);
     }
+    // The rewrite works from the files' stored values and the mask alone: free the
+    // HU volume first so the peak memory is the read/segment step, not the sum.
+    vol = Volume{};
 
     RewriteOptions ro;
     ro.out_root = ctx.case_out;

@@ -5,15 +5,6 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-static void stamp(const char* what) {
-  static auto last = std::chrono::steady_clock::now();
-  const auto now = std::chrono::steady_clock::now();
-  if (std::getenv("CTD_SEG_TIMING")) std::fprintf(stderr, "  %-14s %.3f\n", what, std::chrono::duration<double>(now - last).count());
-  last = now;
-}
 
 #include "segment/CoarseMorphology.h"
 #include "volume/GridResampler.h"
@@ -64,8 +55,9 @@ float sampleField(const std::vector<float>& f, const Grid& g, const Vec3& origin
 }
 
 // Clears masked voxels of native slice k that lie inside a closed ring of
-// bone (flood fill of the non-bone pixels from the slice border), whatever
-// their HU (noise would let single brain voxels through). Returns how many were cleared.
+// bone (flood fill of the non-bone pixels from the slice border) in the
+// largest such region, whatever their HU (noise would let single brain voxels
+// through). Returns how many were cleared.
 std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask) {
   const std::size_t w = v.nx, h = v.ny, base = k * w * h;
   bool any = false;
@@ -87,10 +79,41 @@ std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, 
     if (j > 0) push(q - w);
     if (j + 1 < h) push(q + w);
   }
-  std::size_t cleared = 0;
-  for (std::size_t q = 0; q < w * h; ++q) {
-    if (mask.data[base + q] && !outside[q]) mask.data[base + q] = 0, ++cleared;
+  // The largest enclosed region is the brain's; smaller ones are the nose,
+  // orbits and sinuses framed by facial bones.
+  std::vector<std::uint32_t> region(w * h, 0);
+  std::vector<std::size_t> sizes{0};
+  std::vector<double> sums{0};
+  for (std::size_t q0 = 0; q0 < w * h; ++q0) {
+    if (outside[q0] || region[q0] || v.hu[base + q0] > bone_hu) continue;
+    const auto id = static_cast<std::uint32_t>(sizes.size());
+    std::size_t size = 0;
+    double sum = 0;
+    region[q0] = id, stack.push_back(q0);
+    while (!stack.empty()) {
+      const std::size_t q = stack.back();
+      stack.pop_back();
+      ++size;
+      sum += v.hu[base + q];
+      const std::size_t i = q % w, j = q / w;
+      for (std::size_t nq : {i > 0 ? q - 1 : q, i + 1 < w ? q + 1 : q, j > 0 ? q - w : q, j + 1 < h ? q + w : q})
+        if (!outside[nq] && !region[nq] && v.hu[base + nq] <= bone_hu) region[nq] = id, stack.push_back(nq);
+    }
+    sizes.push_back(size);
+    sums.push_back(sum);
   }
+  const auto largest = static_cast<std::uint32_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+  // Also any other enclosed region of brain-like mean HU over at least 1 cm^2
+  // (a sliver of brain can be smaller than a sinus in the same slice).
+  std::vector<std::uint8_t> brain(sizes.size(), 0);
+  const double pixel_mm2 = v.col_spacing * v.row_spacing;
+  for (std::size_t r = 1; r < sizes.size(); ++r) {
+    const double mean = sums[r] / static_cast<double>(sizes[r]);
+    brain[r] = r == largest || (mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
+  }
+  std::size_t cleared = 0;
+  for (std::size_t q = 0; q < w * h; ++q)
+    if (mask.data[base + q] && brain[region[q]]) mask.data[base + q] = 0, ++cleared;
   return cleared;
 }
 
@@ -221,14 +244,12 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
 
 FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   diag_ = {};
-  stamp("start");
   FaceSegmentation out;
   out.mask = VoxelMask::like(v);
   const double c = opt_.coarse_spacing_mm;
 
   Volume grid = paddedGrid(v, c);
   resampleInto(v, grid, kOutsideFov);
-  stamp("resample");
   const Grid g{grid.nx, grid.ny, grid.nz, c};
   const Vec3 origin = grid.slice_pos.front();
   const std::size_t n = g.size();
@@ -249,7 +270,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     const std::vector<float> frac = coarse::boxMean(in, g, 1);
     for (std::size_t i = 0; i < n; ++i) smooth[i] = frac[i] > 0 ? smooth[i] / frac[i] : -1000.0f;
   }
-  stamp("mean");
 
   // Body: the largest tissue component once thin attachments (couch, head
   // holder, streaks in the air) are opened away; thin parts of the body itself
@@ -260,12 +280,17 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     for (std::size_t i = 0; i < n; ++i) body[i] = near[i] && tissue[i];
     body = coarse::largestComponent(body, g);
   }
-  // Air inside the head (sinuses, airway, closed mouth) is not skin surface.
-  const Bits body_filled = coarse::fillHolesPerSlice(body, g, 2);
-  stamp("body");
+  // Air inside the head (sinuses, nasal cavity, airway, mouth) is not skin
+  // surface: a voxel is inside when it is enclosed in its axial, coronal or
+  // sagittal slice (the nasal cavity opens through the nostrils only in
+  // axial and sagittal slices, and would otherwise make the sella look like skin).
+  Bits body_filled = coarse::fillHolesPerSlice(body, g, 2);
+  for (unsigned dim = 0; dim < 2; ++dim) {
+    const Bits f = coarse::fillHolesPerSlice(body, g, dim);
+    for (std::size_t i = 0; i < n; ++i) body_filled[i] = body_filled[i] || f[i];
+  }
 
   const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
-  stamp("cavity");
   if (cav.mask.empty()) {
     out.face_in_view = false;
     out.note = "no face in view: " + cav.rejected;
@@ -283,12 +308,12 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   for (std::size_t i = 0; i < n; ++i) solid[i] = body_filled[i] || !fov[i];
   std::vector<float> depth = coarse::signedDistance(solid, g);
   for (auto& d : depth) d = -d;
-  stamp("distances");
 
   // Apex of the face sector, per axial slice: the horizontal centroid of the
   // head's cross-section (robust to a cavity cut by the field of view, whose
   // centroid drifts back and down).
   std::vector<double> apex_x(g.nz, cav.centroid[0]), apex_y(g.nz, cav.centroid[1]);
+  std::vector<std::uint8_t> complete(g.nz, 0);
   for (std::size_t k = 0; k < g.nz; ++k) {
     double sx = 0, sy = 0;
     std::size_t cnt = 0;
@@ -301,6 +326,29 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     if (cnt * c * c < 2000) continue;  // < 20 cm^2: keep the cavity's centroid
     apex_x[k] = origin[0] + c * sx / static_cast<double>(cnt);
     apex_y[k] = origin[1] + c * sy / static_cast<double>(cnt);
+    complete[k] = 1;
+  }
+  // A slice that an oblique (tilted) slab cuts shows only part of the head:
+  // its centroid is biased, so it takes the apex of the nearest whole slice.
+  for (std::size_t k = 0; k < g.nz; ++k) {
+    if (!complete[k]) continue;
+    for (std::size_t q = 0; q < g.nx * g.ny && complete[k]; ++q) {
+      const std::size_t idx = k * g.nx * g.ny + q;
+      const std::size_t i = q % g.nx, j = q / g.nx;
+      if (i == 0 || j == 0 || i + 1 == g.nx || j + 1 == g.ny || !body_filled[idx]) continue;
+      if (!fov[idx - 1] || !fov[idx + 1] || !fov[idx - g.nx] || !fov[idx + g.nx]) complete[k] = 0;
+    }
+  }
+  {
+    const std::vector<double> ax = apex_x, ay = apex_y;
+    for (std::size_t k = 0; k < g.nz; ++k) {
+      if (complete[k]) continue;
+      std::size_t best = g.nz;
+      for (std::size_t q = 0; q < g.nz; ++q)
+        if (complete[q] && (best == g.nz || (q > k ? q - k : k - q) < (best > k ? best - k : k - best))) best = q;
+      apex_x[k] = best < g.nz ? ax[best] : cav.centroid[0];
+      apex_y[k] = best < g.nz ? ay[best] : cav.centroid[1];
+    }
   }
   // Face sector: within the half-angle of the horizontal anterior axis A, seen
   // from the slice's apex (horizontal angles are what separate face from ears).
@@ -396,7 +444,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
   std::size_t surface = 0, surface_soft = 0;
-  const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = std::cos(55 * kPi / 180);
+  const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = cos_half;  // from the face sector on
   for (std::size_t k = 0; k < g.nz; ++k) {
     const double z = origin[2] + c * static_cast<double>(k);
     for (std::size_t j = 0; j < g.ny; ++j)
@@ -412,7 +460,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           ++surface;
           surface_soft += smooth[idx] > -250 && smooth[idx] < 250;
         }
-        if (opt_.remove_ears && ct > ear_cos_lo && ct < ear_cos_hi && depth[idx] <= opt_.ear_depth_mm &&
+        if (opt_.remove_ears && ct > ear_cos_lo && ct <= ear_cos_hi && depth[idx] <= opt_.ear_depth_mm &&
             dcav[idx] >= std::max(opt_.brain_margin_mm, 10.0) && z - cav.centroid[2] > -90 &&
             z - cav.centroid[2] < 15)
           mask[idx] = 1;
@@ -436,7 +484,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
   coarse_mask.data = std::move(mask);
   out.mask = maskToNative(coarse_mask, grid, v);
-  stamp("toNative");
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.
@@ -453,7 +500,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           ++kept;
       }
     }
-  stamp("guard");
   // The slices at the caps of the field of view can hold slivers of brain too
   // thin for the coarse grid: there, also clear what lies inside the slice's
   // own closed bone ring.

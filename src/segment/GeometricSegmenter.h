@@ -17,9 +17,9 @@ struct GeometricOptions {
   // Skin-side depth removed (nose wholly, lids and the front of the globes, lips, chin).
   double face_depth_mm = 20;
   // Face sector: half-angle about the anterior axis seen from the cavity's vertical axis.
-  double face_half_angle_deg = 50;
+  double face_half_angle_deg = 45;
   bool remove_ears = false;
-  double ear_depth_mm = 12;
+  double ear_depth_mm = 15;
   double coarse_spacing_mm = 2;
   double body_hu = -400;  // tissue vs air
   double bone_hu = 300;

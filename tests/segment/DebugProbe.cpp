@@ -20,9 +20,9 @@ TEST(GeometricDebug, PrintsChosenSeeds) {
   std::string tok;
   while (std::getline(ss, tok, ',')) {
     phantom::PhantomSpec s = phantom::PhantomSpec::random(static_cast<unsigned>(std::stoul(tok)));
-    s.pixel_spacing_mm = std::max(s.pixel_spacing_mm, 0.8);
+    s.pixel_spacing_mm = 0.9 + 0.3 * (s.pixel_spacing_mm - 0.5);
     s.matrix = static_cast<std::size_t>(std::ceil((s.scale < 1 ? 200.0 : 250.0) / s.pixel_spacing_mm));
-    s.slice_step_mm = std::max(s.slice_step_mm, 1.2);
+    s.slice_step_mm = std::max(s.slice_step_mm, 1.5);
     const auto pc = phantom::makePhantom(s);
     GeometricSegmenter seg;
     const auto r = seg.segment(pc.ct);
@@ -51,6 +51,13 @@ TEST(GeometricDebug, PrintsChosenSeeds) {
     }
     std::printf("  most masked cavity voxels: %zu in slice %zu of %zu\n", worst_n, worst, pc.ct.nz);
     if (!testing::renderDir().empty()) {
+      const Vec3 tip = *pc.landmark("nose_tip");
+      std::size_t kt = 0;
+      for (std::size_t k = 0; k < pc.ct.nz; ++k)
+        if (std::abs(dot(pc.ct.slice_pos[k] - tip, pc.ct.normal)) < std::abs(dot(pc.ct.slice_pos[kt] - tip, pc.ct.normal)))
+          kt = k;
+      std::printf("  nose slice %zu\n", kt);
+      testing::writeAxialPng(pc.ct, &r.mask, kt, testing::renderDir() / ("dbg" + tok + "_nose.png"));
       testing::writeAxialPng(pc.ct, &r.mask, worst, testing::renderDir() / ("dbg" + tok + ".png"));
       VoxelMask lab = pc.labels;
       Volume lv = pc.ct;

@@ -87,9 +87,9 @@ void render(const PhantomCase& pc, const FaceSegmentation& seg, const std::strin
 // drawing thickness, spacing, tilt, pose and field of view at random.
 PhantomSpec budgeted(unsigned seed) {
   PhantomSpec s = PhantomSpec::random(seed);
-  s.pixel_spacing_mm = std::max(s.pixel_spacing_mm, 0.8);
+  s.pixel_spacing_mm = 0.9 + 0.3 * (s.pixel_spacing_mm - 0.5);  // 0.9 .. 1.05 mm
   s.matrix = static_cast<std::size_t>(std::ceil((s.scale < 1 ? 200.0 : 250.0) / s.pixel_spacing_mm));
-  s.slice_step_mm = std::max(s.slice_step_mm, 1.2);
+  s.slice_step_mm = std::max(s.slice_step_mm, 1.5);
   return s;
 }
 
