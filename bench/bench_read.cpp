@@ -17,7 +17,6 @@
 #include <vector>
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "core/Error.h"
 #include "dicom/CaseDiscovery.h"
@@ -141,7 +140,6 @@ int main(int argc, char** argv) {
       fs::remove_all(theirs);
       fs::create_directories(ours);
       fs::create_directories(theirs);
-      ::sync();  // PROBE
 
       auto t0 = std::chrono::steady_clock::now();
       double c0 = cpuSeconds(RUSAGE_SELF);

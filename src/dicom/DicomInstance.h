@@ -48,9 +48,10 @@ struct DicomInstance {
   std::string photometric;
   std::uint32_t number_of_frames = 1;
   std::vector<FrameInfo> frames;   // size == number_of_frames for images
-  // File offset of the (7FE0,0010) PixelData element's tag, as the header
-  // pass found it (0: unknown, e.g. deflated). Lets VolumeLoader read native
-  // pixels with one pread instead of parsing the file a second time.
+  // Where the header pass stopped at the (7FE0,0010) PixelData element (GDCM
+  // 3.0: just after the element's tag and length; 0: unknown, e.g. deflated).
+  // Lets VolumeLoader read native pixels with one pread instead of parsing the
+  // file a second time; readers check the element header before using it.
   std::uint64_t pixel_data_offset = 0;
   std::optional<double> gantry_tilt;  // (0018,1120), informative only
 };

@@ -112,8 +112,7 @@ DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::f
   } else {
     const std::size_t pos = reader.GetStreamCurrentPosition();
     has_pixels = pos != static_cast<std::size_t>(-1) && pos < size;
-    // GDCM stops with the stream at the PixelData tag; readers of this offset
-    // check the tag bytes before trusting it.
+    // Readers of this offset find and check the element header around it.
     if (has_pixels) inst.pixel_data_offset = pos;
   }
   inst.has_pixel_data = has_pixels;

@@ -168,33 +168,55 @@ bool readNativeWords(const DicomInstance& inst, std::vector<std::uint16_t>& word
   if (f.fd < 0) return false;
   // The element header: tag (7FE0,0010), then either VR OW/OB, 2 reserved
   // bytes and a 32-bit length (explicit VR) or a 32-bit length (implicit VR).
-  // Whichever form GDCM met, only a value of exactly Rows x Columns x frames
-  // words is taken (an odd 'OW'/'OB' read as a length never equals it).
-  unsigned char head[12];
-  if (!preadAll(f.fd, head, sizeof head, inst.pixel_data_offset)) return false;
-  if (head[0] != 0xE0 || head[1] != 0x7F || head[2] != 0x10 || head[3] != 0x00) return false;
+  // GDCM's stream stops after it (or, in other versions, at the tag): look
+  // there, and take the value only when the tag matches and the length is
+  // exactly Rows x Columns x frames words (an odd 'OW'/'OB' read as an
+  // implicit length never equals it).
   std::uint64_t value_at = 0;
-  const bool explicit_vr = head[4] == 'O' && (head[5] == 'W' || head[5] == 'B') && head[6] == 0 && head[7] == 0;
-  if (explicit_vr && le32(head + 8) == bytes) value_at = inst.pixel_data_offset + 12;
-  else if (le32(head + 4) == bytes) value_at = inst.pixel_data_offset + 8;
-  else return false;
+  const std::uint64_t at = inst.pixel_data_offset;
+  for (const std::uint64_t tag_at : {at >= 12 ? at - 12 : at, at >= 8 ? at - 8 : at, at}) {
+    unsigned char head[12];
+    if (!preadAll(f.fd, head, sizeof head, tag_at)) continue;
+    if (head[0] != 0xE0 || head[1] != 0x7F || head[2] != 0x10 || head[3] != 0x00) continue;
+    const bool explicit_vr = head[4] == 'O' && (head[5] == 'W' || head[5] == 'B') && head[6] == 0 && head[7] == 0;
+    if (explicit_vr && le32(head + 8) == bytes) value_at = tag_at + 12;
+    else if (le32(head + 4) == bytes) value_at = tag_at + 8;
+    if (value_at) break;
+  }
+  if (value_at == 0) return false;
   words.resize(count);
   return preadAll(f.fd, words.data(), bytes, value_at);
 }
 
+namespace {
+
+// hu[i] = float(stored(words[i]) * slope + intercept) in blocks of a fixed
+// length, which GCC vectorises at -O2 (its cheap cost model wants a known trip count).
+template <class Stored>
+void wordsToHu(const std::uint16_t* words, std::size_t count, double slope, double intercept, float* hu,
+               Stored stored) {
+  constexpr std::size_t kBlock = 64;
+  std::size_t i = 0;
+  for (; i + kBlock <= count; i += kBlock)
+    for (std::size_t b = 0; b < kBlock; ++b) hu[i + b] = static_cast<float>(stored(words[i + b]) * slope + intercept);
+  for (; i < count; ++i) hu[i] = static_cast<float>(stored(words[i]) * slope + intercept);
+}
+
+}  // namespace
+
 void nativeWordsToHu(const DicomInstance& inst, const std::uint16_t* words, std::size_t count, double slope,
                      double intercept, float* hu) {
-  // Same arithmetic as stored (int32) * slope + intercept in VolumeLoader's
-  // decodePixels path: the int -> double conversion is exact either way.
+  // Same arithmetic as stored (int32) * slope + intercept on decodePixels'
+  // values: the int -> double conversion is exact either way.
   const unsigned bits = inst.bits_stored;
-  if (bits == 16 && inst.pixel_representation == 1) {
-    for (std::size_t i = 0; i < count; ++i)
-      hu[i] = static_cast<float>(static_cast<std::int16_t>(words[i]) * slope + intercept);
+  const bool is_signed = inst.pixel_representation == 1;
+  if (bits == 16 && is_signed) {
+    wordsToHu(words, count, slope, intercept, hu, [](std::uint16_t w) { return std::int32_t(std::int16_t(w)); });
   } else if (bits == 16) {
-    for (std::size_t i = 0; i < count; ++i) hu[i] = static_cast<float>(words[i] * slope + intercept);
+    wordsToHu(words, count, slope, intercept, hu, [](std::uint16_t w) { return std::int32_t(w); });
   } else {
-    const BitLayout layout{0, bits, inst.pixel_representation == 1};
-    for (std::size_t i = 0; i < count; ++i) hu[i] = static_cast<float>(layout(words[i]) * slope + intercept);
+    const BitLayout layout{0, bits, is_signed};
+    wordsToHu(words, count, slope, intercept, hu, layout);
   }
 }
 

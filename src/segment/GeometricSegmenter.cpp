@@ -477,8 +477,12 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // Partial-volume skin: grow one voxel into the air around the face.
   {
     const Bits grown = coarse::dilate(mask, g, 1);
+    // Unsampled voxels with sampled ones above and below are a gap inside the
+    // slab (not a cap): growing into them would reach deep into the head.
+    const std::size_t plane = g.nx * g.ny;
+    auto gapInSlab = [&](std::size_t i) { return i >= plane && i + plane < n && fov[i - plane] && fov[i + plane]; };
     for (std::size_t i = 0; i < n; ++i)
-      if (grown[i] && (!body_filled[i] || !fov[i])) mask[i] = 1;
+      if (grown[i] && (!body_filled[i] || (!fov[i] && !gapInSlab(i)))) mask[i] = 1;
   }
 
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);

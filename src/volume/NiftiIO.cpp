@@ -1,7 +1,6 @@
 #include "volume/NiftiIO.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -170,13 +169,9 @@ void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixe
       writeImage<float>(g, g.hu.data(), file);
       return;
     case NiftiPixel::Int16: {
-      auto t0 = std::chrono::steady_clock::now();
       const auto px = pixelBuffer<std::int16_t>(g.hu.size());
       convertSlices(g, px.get(), -32768.0f, 32767.0f);
-      auto t1 = std::chrono::steady_clock::now();
       writeImage<std::int16_t>(g, px.get(), file);
-      auto t2 = std::chrono::steady_clock::now();
-      std::fprintf(stderr, "PROBE convert %.3f write %.3f\n", std::chrono::duration<double>(t1-t0).count(), std::chrono::duration<double>(t2-t1).count());
       return;
     }
     case NiftiPixel::UInt8: {
