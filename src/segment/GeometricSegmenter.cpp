@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -271,6 +273,22 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     for (std::size_t i = 0; i < n; ++i) smooth[i] = frac[i] > 0 ? smooth[i] / frac[i] : -1000.0f;
   }
 
+  // The caps of the field of view: beyond the first or last slice plane (not
+  // beside the image rectangle, not the lateral padding).
+  Bits cap(n, 0);
+  {
+    const double span = dot(v.slice_pos.back() - v.slice_pos.front(), v.normal);
+    for (std::size_t k = 0; k < g.nz; ++k)
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          const bool lateral_pad = i == 0 || j == 0 || i + 1 == g.nx || j + 1 == g.ny;
+          const Vec3 p = origin + Vec3{c * static_cast<double>(i), c * static_cast<double>(j), c * static_cast<double>(k)};
+          const double along = dot(p - v.slice_pos.front(), v.normal);
+          cap[idx] = !fov[idx] && !lateral_pad && (along < 0 || along > span);
+        }
+  }
+
   // Body: the largest tissue component once thin attachments (couch, head
   // holder, streaks in the air) are opened away; thin parts of the body itself
   // (ears, nostril rims) are then given back from the unopened tissue.
@@ -280,15 +298,40 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     for (std::size_t i = 0; i < n; ++i) body[i] = near[i] && tissue[i];
     body = coarse::largestComponent(body, g);
   }
+  // An oblique cap can cut a piece of the face off in view (a nose tip whose
+  // base lies beyond the cap): small tissue pieces that touch a cap right next
+  // to the body belong to it (the couch and head holder are large or farther).
+  {
+    Bits loose(n);
+    for (std::size_t i = 0; i < n; ++i) loose[i] = tissue[i] && !body[i];
+    const coarse::Components pieces = coarse::components(loose, g);
+    const Bits near = coarse::dilate(body, g, 2);
+    const Bits cap_near = coarse::dilate(cap, g, 1);
+    std::vector<std::uint8_t> near_body(pieces.sizes.size() + 1, 0), at_cap(pieces.sizes.size() + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t l = pieces.label[i];
+      if (l == 0) continue;
+      near_body[l] |= near[i];
+      at_cap[l] |= cap_near[i];
+    }
+    const double max_piece_ml = 20;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t l = pieces.label[i];
+      if (l && near_body[l] && at_cap[l] && pieces.sizes[l - 1] * c * c * c / 1000.0 < max_piece_ml) body[i] = 1;
+    }
+  }
   // Air inside the head (sinuses, nasal cavity, airway, mouth) is not skin
   // surface: a voxel is inside when it is enclosed in its axial, coronal or
   // sagittal slice (the nasal cavity opens through the nostrils only in
   // axial and sagittal slices, and would otherwise make the sella look like skin).
-  Bits body_filled = coarse::fillHolesPerSlice(body, g, 2);
+  Bits walled_body(n);
+  for (std::size_t i = 0; i < n; ++i) walled_body[i] = body[i] || cap[i];
+  Bits body_filled = coarse::fillHolesPerSlice(walled_body, g, 2);
   for (unsigned dim = 0; dim < 2; ++dim) {
-    const Bits f = coarse::fillHolesPerSlice(body, g, dim);
+    const Bits f = coarse::fillHolesPerSlice(walled_body, g, dim);
     for (std::size_t i = 0; i < n; ++i) body_filled[i] = body_filled[i] || f[i];
   }
+  for (std::size_t i = 0; i < n; ++i) body_filled[i] = body_filled[i] && fov[i];
 
   const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
   if (cav.mask.empty()) {
@@ -400,6 +443,44 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   }
   diag_.anterior = A;
 
+  // Depth along the anterior axis: per axial slice and per ray parallel to A
+  // (binned by the lateral offset), the skin is the first body voxel met
+  // walking in from the front. Air reached through the nostrils, an open
+  // mouth or a cap that cuts the nasal cavity is behind that skin, so deep
+  // tissue next to it (the skull base) is not skin-side along the ray.
+  std::vector<float> ray_depth(n, std::numeric_limits<float>::infinity());
+  {
+    const double reach = c * static_cast<double>(g.nx + g.ny);
+    const auto bins = static_cast<std::size_t>(2 * reach / c) + 2;
+    std::vector<double> front(bins);
+    auto rayCoords = [&](std::size_t i, std::size_t j, std::size_t k, double& a, std::size_t& b) {
+      const double dx = origin[0] + c * i - apex_x[k], dy = origin[1] + c * j - apex_y[k];
+      a = dx * A[0] + dy * A[1];
+      b = static_cast<std::size_t>(std::lround((-dx * A[1] + dy * A[0] + reach) / c));
+    };
+    for (std::size_t k = 0; k < g.nz; ++k) {
+      std::fill(front.begin(), front.end(), -std::numeric_limits<double>::infinity());
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          if (!body_filled[idx] || !fov[idx]) continue;
+          double a;
+          std::size_t b;
+          rayCoords(i, j, k, a, b);
+          front[b] = std::max(front[b], a);
+        }
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          if (!body_filled[idx] || !fov[idx]) continue;
+          double a;
+          std::size_t b;
+          rayCoords(i, j, k, a, b);
+          ray_depth[idx] = static_cast<float>(front[b] - a);
+        }
+    }
+  }
+
   // Superior limit: 15 mm above the highest skin far (>= 25 mm) from the brain
   // in the central face (the brow); the scalp of the vault above stays, even
   // where a thin skull puts it just past face_brain_distance_mm.
@@ -454,7 +535,8 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         double ct;
         const double a = angleClass(i, j, k, ct);
         const bool in_sector = ct >= cos_half && a > 0;
-        if (in_sector && z <= z_high && depth[idx] <= opt_.face_depth_mm && dcav[idx] >= opt_.face_brain_distance_mm)
+        if (in_sector && z <= z_high && depth[idx] <= opt_.face_depth_mm && ray_depth[idx] <= opt_.face_depth_mm &&
+            dcav[idx] >= opt_.face_brain_distance_mm)
           mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;
@@ -466,6 +548,18 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           mask[idx] = 1;
       }
   }
+  if (const char* dbg = std::getenv("CTD_SEG_PROBE")) {  // TEMP DEBUG
+    double px, py, pz;
+    std::sscanf(dbg, "%lf,%lf,%lf", &px, &py, &pz);
+    const long ci = std::lround((px - origin[0]) / c), cj = std::lround((py - origin[1]) / c), ck = std::lround((pz - origin[2]) / c);
+    std::fprintf(stderr, "zlow %.1f zhigh %.1f A %.2f %.2f\n", z_low, z_high, A[0], A[1]);
+    for (long dk = -2; dk <= 2; ++dk) for (long dj = -2; dj <= 2; ++dj) for (long di = -1; di <= 1; ++di) {
+      const std::size_t idx = g.index(ci + di, cj + dj, ck + dk);
+      double ct; const double a = angleClass(ci + di, cj + dj, ck + dk, ct);
+      std::fprintf(stderr, "hu %.0f tis %d d(%ld %ld %ld) z %.1f fov %d body %d filled %d depth %.1f ray %.1f dcav %.1f ct %.2f a %.1f mask %d\n", hu[idx], tissue[idx], di, dj, dk,
+        origin[2] + c * (ck + dk), fov[idx], body[idx], body_filled[idx], depth[idx], ray_depth[idx], dcav[idx], ct, a, mask[idx]);
+    }
+  }
   const double voxel_ml = c * c * c / 1000.0;
   diag_.face_surface_ml = static_cast<double>(surface_soft) * voxel_ml;
   if (diag_.face_surface_ml < 3.0 || static_cast<double>(surface_soft) < 0.4 * static_cast<double>(surface)) {
@@ -474,20 +568,41 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     return out;
   }
 
-  // Partial-volume skin: grow one voxel into the air around the face.
+  // Partial-volume skin: grow into the air around the face. Two voxels: a
+  // thin edge (a nose tip cut by an oblique cap) can be tissue on the native
+  // grid where the coarse sample already reads air.
   {
-    const Bits grown = coarse::dilate(mask, g, 1);
+    const Bits grown = coarse::dilate(mask, g, 2);
     // Unsampled voxels with sampled ones above and below are a gap inside the
     // slab (not a cap): growing into them would reach deep into the head.
     const std::size_t plane = g.nx * g.ny;
     auto gapInSlab = [&](std::size_t i) { return i >= plane && i + plane < n && fov[i - plane] && fov[i + plane]; };
     for (std::size_t i = 0; i < n; ++i)
-      if (grown[i] && (!body_filled[i] || (!fov[i] && !gapInSlab(i)))) mask[i] = 1;
+      if (grown[i] && (fov[i] ? !body_filled[i] : !gapInSlab(i))) mask[i] = 1;
   }
 
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
-  coarse_mask.data = std::move(mask);
+  coarse_mask.data = mask;
   out.mask = maskToNative(coarse_mask, grid, v);
+  auto probeCount = [&](const char* tag) {  // TEMP DEBUG
+    const char* dbg = std::getenv("CTD_SEG_PROBE");
+    if (!dbg) return;
+    double px, py, pz;
+    std::sscanf(dbg, "%lf,%lf,%lf", &px, &py, &pz);
+    std::size_t tot = 0, m = 0, body5 = 0;
+    for (std::size_t k = 0; k < v.nz; ++k) for (std::size_t j = 0; j < v.ny; ++j) for (std::size_t i = 0; i < v.nx; ++i) {
+      const Vec3 q = v.world(i, j, k);
+      if (norm(q - Vec3{px, py, pz}) > 5) continue;
+      ++tot; m += out.mask.at(i, j, k); body5 += v.at(i, j, k) > -400;
+      if (!out.mask.at(i, j, k) && v.at(i, j, k) > -400 && tag[0] == 'r') {
+        const double fx = (q[0] - origin[0]) / c, fy = (q[1] - origin[1]) / c, fz = (q[2] - origin[2]) / c;
+        const std::size_t cidx = g.index(std::lround(fx), std::lround(fy), std::lround(fz));
+        std::fprintf(stderr, "  unmasked %zu %zu %zu hu %.0f coarse %.2f %.2f %.2f mask %d fov %d cap %d body %d filled %d depth %.1f ray %.1f\n", i, j, k, v.at(i, j, k), fx, fy, fz, coarse_mask.data[cidx], fov[cidx], cap[cidx], body[cidx], body_filled[cidx], depth[cidx], ray_depth[cidx]);
+      }
+    }
+    std::fprintf(stderr, "%s: near %zu masked %zu tissue %zu\n", tag, tot, m, body5);
+  };
+  probeCount("native");
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.
@@ -504,6 +619,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           ++kept;
       }
     }
+  probeCount("dcav");
   // The slices at the caps of the field of view can hold slivers of brain too
   // thin for the coarse grid: there, also clear what lies inside the slice's
   // own closed bone ring.
@@ -526,6 +642,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     if (zh < cz_lo - 10 || zl > cz_hi + 10) continue;
     kept -= clearInsideBoneRing(v, k, opt_.bone_hu, out.mask);
   }
+  probeCount("ring");
   std::ostringstream note;
   note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
   out.note = note.str();

@@ -226,16 +226,58 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
                db_j = dot(ny_step, grid.col_dir) / grid.row_spacing;
   const double amax = static_cast<double>(grid.nx) - 0.5, bmax = static_cast<double>(grid.ny) - 0.5;
 
+  // Only native voxels that can land in the mask's bounding box are visited
+  // (the face is a small part of the volume): per row, the columns whose grid
+  // position falls within the box, grown by a column on each side so that
+  // rounding at the ends never drops one; every other voxel stays 0.
+  std::size_t bi0 = grid.nx, bi1 = 0, bj0 = grid.ny, bj1 = 0, bk0 = grid.nz, bk1 = 0;
+  for (std::size_t k = 0; k < grid.nz; ++k)
+    for (std::size_t j = 0; j < grid.ny; ++j) {
+      const std::uint8_t* row = &grid_mask.data[(k * grid.ny + j) * grid.nx];
+      for (std::size_t i = 0; i < grid.nx; ++i) {
+        if (!row[i]) continue;
+        bi0 = std::min(bi0, i), bi1 = std::max(bi1, i);
+        bj0 = std::min(bj0, j), bj1 = std::max(bj1, j);
+        bk0 = std::min(bk0, k), bk1 = std::max(bk1, k);
+      }
+    }
+  if (bk0 == grid.nz) return out;
+  // The nearest grid slice is in [bk0, bk1] only between the neighbouring slices' offsets.
+  const double box_wlo = std::max(wlo, bk0 > 0 ? off[bk0 - 1] : wlo);
+  const double box_whi = std::min(whi, bk1 + 1 < grid.nz ? off[bk1 + 1] : whi);
+  const double ga_lo = *std::min_element(ga.begin(), ga.end()), ga_hi = *std::max_element(ga.begin(), ga.end());
+  const double gb_lo = *std::min_element(gb.begin(), gb.end()), gb_hi = *std::max_element(gb.begin(), gb.end());
+  const double box_alo = static_cast<double>(bi0) - 0.5 + ga_lo, box_ahi = static_cast<double>(bi1) + 0.5 + ga_hi;
+  const double box_blo = static_cast<double>(bj0) - 0.5 + gb_lo, box_bhi = static_cast<double>(bj1) + 0.5 + gb_hi;
+  const double last_col = static_cast<double>(native.nx - 1);
+  // Narrows [lo, hi] to the columns i where lo_v <= v0 + i * dv <= hi_v.
+  auto clip = [&](double v0, double dv, double lo_v, double hi_v, double& lo, double& hi) {
+    if (std::abs(dv) < 1e-12) {
+      if (v0 < lo_v || v0 > hi_v) hi = -1;
+      return;
+    }
+    double a = (lo_v - v0) / dv, b = (hi_v - v0) / dv;
+    if (a > b) std::swap(a, b);
+    lo = std::max(lo, std::floor(a) - 1), hi = std::min(hi, std::ceil(b) + 1);
+  };
+
   forEachSlice(native.nz, native.nx * native.ny, [&](std::size_t k) {
     const Vec3 base = native.slice_pos[k] - o;
     const double w_k = dot(base, grid.normal), a_k = dot(base, grid.row_dir) / grid.col_spacing,
                  b_k = dot(base, grid.col_dir) / grid.row_spacing;
     std::size_t s = 0;
-    std::uint8_t* dst = &out.data[k * native.ny * native.nx];
     for (std::size_t j = 0; j < native.ny; ++j) {
       const double jd = static_cast<double>(j);
       const double w_j = w_k + jd * dw_j, a_j = a_k + jd * da_j, b_j = b_k + jd * db_j;
-      for (std::size_t i = 0; i < native.nx; ++i, ++dst) {
+      double lo = 0, hi = last_col;
+      clip(w_j, dw_i, box_wlo, box_whi, lo, hi);
+      clip(a_j, da_i, box_alo, box_ahi, lo, hi);
+      clip(b_j, db_i, box_blo, box_bhi, lo, hi);
+      if (hi < lo) continue;
+      const auto i_lo = static_cast<std::size_t>(std::max(0.0, lo));
+      const auto i_hi = static_cast<std::size_t>(std::min(last_col, hi));
+      std::uint8_t* dst = &out.data[(k * native.ny + j) * native.nx];
+      for (std::size_t i = i_lo; i <= i_hi; ++i) {
         const double id = static_cast<double>(i);
         const double w = w_j + id * dw_i;
         if (w < wlo || w > whi) continue;
@@ -246,7 +288,7 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
         if (a < -0.5 || a >= amax || b < -0.5 || b >= bmax) continue;
         const auto gi = static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)));
         const auto gj = static_cast<std::size_t>(std::max(0.0, std::floor(b + 0.5)));
-        *dst = grid_mask.data[(gk * grid.ny + gj) * grid.nx + gi] ? 1 : 0;
+        dst[i] = grid_mask.data[(gk * grid.ny + gj) * grid.nx + gi] ? 1 : 0;
       }
     }
   });

@@ -5,9 +5,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <vector>
 
 #include <itkImage.h>
 #include <itkImageFileReader.h>
@@ -63,21 +68,21 @@ void gzipInto(const std::filesystem::path& plain, const std::filesystem::path& f
   }
 }
 
-// ITK takes LPS origin/direction and writes RAS qform/sform itself.
+// ITK takes LPS origin/direction and writes RAS qform/sform itself. Writes
+// `pixels` as an nx x ny x nz image with g's geometry to the plain .nii `plain`.
 template <class T>
-void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& file) {
+void itkWrite(const Volume& g, const T* pixels, const std::size_t (&extent)[3], const std::filesystem::path& plain,
+              const std::filesystem::path& file) {
   using Image = itk::Image<T, 3>;
   auto img = Image::New();
   typename Image::SizeType size;
-  size[0] = g.nx;
-  size[1] = g.ny;
-  size[2] = g.nz;
+  for (int a = 0; a < 3; ++a) size[a] = extent[a];
   typename Image::RegionType region;
   region.SetSize(size);
   img->SetRegions(region);
   // Same i-fastest layout: the writer reads our buffer in place (no 150 MB copy);
   // ITK does not own it and only reads it.
-  img->GetPixelContainer()->SetImportPointer(const_cast<T*>(pixels), g.voxelCount(), false);
+  img->GetPixelContainer()->SetImportPointer(const_cast<T*>(pixels), extent[0] * extent[1] * extent[2], false);
 
   typename Image::SpacingType spacing;
   spacing[0] = g.col_spacing;
@@ -95,9 +100,6 @@ void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& f
   }
   img->SetDirection(dir);
 
-  // .nii.gz: ITK writes a plain .nii beside the target, which we compress.
-  const std::filesystem::path plain =
-      isGzipped(file) ? std::filesystem::path(file.string() + "." + std::to_string(getpid()) + ".tmp.nii") : file;
   auto writer = itk::ImageFileWriter<Image>::New();
   writer->SetImageIO(itk::NiftiImageIO::New());
   writer->SetFileName(plain.string());
@@ -105,19 +107,30 @@ void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& f
   try {
     writer->Update();
   } catch (const itk::ExceptionObject& e) {
-    std::error_code ec;
-    if (plain != file) std::filesystem::remove(plain, ec);
     throw Error(file, std::string("cannot write NIfTI: ") + e.GetDescription());
   }
-  if (plain == file) return;
+}
+
+// Runs write_plain(plain) for `file`; for .nii.gz, `plain` is a temporary .nii
+// beside the target, which is then compressed into it.
+template <class WritePlain>
+void writeThroughPlain(const std::filesystem::path& file, WritePlain write_plain) {
+  const std::filesystem::path plain =
+      isGzipped(file) ? std::filesystem::path(file.string() + "." + std::to_string(getpid()) + ".tmp.nii") : file;
   try {
-    gzipInto(plain, file);
+    write_plain(plain);
+    if (plain != file) gzipInto(plain, file);
   } catch (...) {
     std::error_code ec;
-    std::filesystem::remove(plain, ec);
+    if (plain != file) std::filesystem::remove(plain, ec);
     throw;
   }
-  std::filesystem::remove(plain);
+  if (plain != file) std::filesystem::remove(plain);
+}
+
+template <class T>
+void writeImage(const Volume& g, const T* pixels, const std::filesystem::path& file) {
+  writeThroughPlain(file, [&](const std::filesystem::path& plain) { itkWrite(g, pixels, {g.nx, g.ny, g.nz}, plain, file); });
 }
 
 // HU -> integer pixel: clamp to [lo, hi] (NaN -> lo), then round half away
@@ -132,16 +145,16 @@ T roundClamped(float x, float lo, float hi) {
   return static_cast<T>(t + (frac >= 0.5f ? 1 : 0) - (frac <= -0.5f ? 1 : 0));
 }
 
-// HU -> integer pixels on two threads: this runs over 80 million voxels for a
-// 512 x 512 x 300 stack. Blocks of a fixed length let GCC vectorise at -O2
-// (its cheap cost model wants a known trip count).
+// HU of slices [k0, k1) -> integer pixels in `out`, on two threads. Blocks of
+// a fixed length let GCC vectorise at -O2 (its cheap cost model wants a known
+// trip count).
 template <class T>
-void convertSlices(const Volume& g, T* out, float lo, float hi) {
+void convertSlices(const Volume& g, std::size_t k0, std::size_t k1, T* out, float lo, float hi) {
   const std::size_t per_slice = g.nx * g.ny;
   constexpr std::size_t kBlock = 64;
-  forEachSlice(g.nz, per_slice, [&](std::size_t k) {
-    const float* src = g.hu.data() + k * per_slice;
-    T* dst = out + k * per_slice;
+  forEachSlice(k1 - k0, per_slice, [&](std::size_t dk) {
+    const float* src = g.hu.data() + (k0 + dk) * per_slice;
+    T* dst = out + dk * per_slice;
     std::size_t n = 0;
     for (; n + kBlock <= per_slice; n += kBlock)
       for (std::size_t b = 0; b < kBlock; ++b) dst[n + b] = roundClamped<T>(src[n + b], lo, hi);
@@ -149,18 +162,82 @@ void convertSlices(const Volume& g, T* out, float lo, float hi) {
   });
 }
 
-// A fresh buffer for the integer pixels, for which transparent huge pages are
-// asked before the first touch: 160 MB in 4 KiB pages would cost ~40k page
-// faults. Advice only: ignored where THP is off.
+bool writeAll(int fd, const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t put = ::write(fd, p, n);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return false;
+    p += put;
+    n -= static_cast<std::size_t>(put);
+  }
+  return true;
+}
+
+// Integer pixels of a whole stack, streamed: converted a few MB at a time and
+// appended to the file, instead of a 160 MB buffer handed to ITK (whose fresh
+// pages cost more than the conversion). The header is still ITK's own: ITK
+// writes a 2 x 2 x 2 image with the same geometry, whose header we keep with
+// the real dimensions patched in (nothing else in a NIfTI-1 header depends on
+// them). Returns false, having written nothing, when that header is not the
+// plain NIfTI-1 layout expected; the caller then lets ITK write everything.
 template <class T>
-std::unique_ptr<T[]> pixelBuffer(std::size_t count) {
-  auto px = std::make_unique_for_overwrite<T[]>(count);  // no zero fill: every voxel is written
-  constexpr std::uintptr_t kHuge = 2u << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(px.get());
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const std::uintptr_t last = (begin + count * sizeof(T)) & ~(kHuge - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-  return px;
+bool streamConverted(const Volume& g, const std::filesystem::path& plain, const std::filesystem::path& file, float lo,
+                     float hi) {
+  if constexpr (std::endian::native != std::endian::little) return false;
+  if (g.nx > 32767 || g.ny > 32767 || g.nz > 32767) return false;
+  const T proxy[8] = {};
+  itkWrite(g, proxy, {2, 2, 2}, plain, file);
+
+  // NIfTI-1: sizeof_hdr (int32) at 0, dim[8] (int16) at 40, vox_offset (float) at 108.
+  std::vector<char> header(4096);
+  std::size_t header_size = 0;
+  {
+    std::FILE* in = std::fopen(plain.c_str(), "rb");
+    if (!in) throw Error(file, "cannot read back the NIfTI header");
+    const std::size_t got = std::fread(header.data(), 1, header.size(), in);
+    std::fclose(in);
+    std::int32_t sizeof_hdr = 0;
+    std::int16_t dim[4] = {};
+    float vox_offset = 0;
+    if (got < 348) return false;
+    std::memcpy(&sizeof_hdr, header.data(), 4);
+    std::memcpy(dim, header.data() + 40, sizeof dim);
+    std::memcpy(&vox_offset, header.data() + 108, 4);
+    header_size = static_cast<std::size_t>(vox_offset);
+    if (sizeof_hdr != 348 || dim[0] != 3 || dim[1] != 2 || dim[2] != 2 || dim[3] != 2 ||
+        vox_offset != static_cast<float>(header_size) || header_size < 348 || header_size + 8 * sizeof(T) != got)
+      return false;
+  }
+  const std::int16_t dims[3] = {static_cast<std::int16_t>(g.nx), static_cast<std::int16_t>(g.ny),
+                                static_cast<std::int16_t>(g.nz)};
+  std::memcpy(header.data() + 42, dims, sizeof dims);
+
+  const int fd = ::open(plain.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) throw Error(file, "cannot write NIfTI");
+  bool ok = writeAll(fd, header.data(), header_size);
+  const std::size_t per_slice = g.nx * g.ny;
+  constexpr std::size_t kChunkBytes = 8u << 20;
+  const std::size_t chunk = std::max<std::size_t>(1, kChunkBytes / (per_slice * sizeof(T)));
+  const auto px = std::make_unique_for_overwrite<T[]>(chunk * per_slice);  // every voxel is written
+  for (std::size_t k0 = 0; ok && k0 < g.nz; k0 += chunk) {
+    const std::size_t k1 = std::min(g.nz, k0 + chunk);
+    convertSlices(g, k0, k1, px.get(), lo, hi);
+    ok = writeAll(fd, px.get(), (k1 - k0) * per_slice * sizeof(T));
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) throw Error(file, "cannot write NIfTI (disk full?)");
+  return true;
+}
+
+template <class T>
+void writeConverted(const Volume& g, const std::filesystem::path& file, float lo, float hi) {
+  writeThroughPlain(file, [&](const std::filesystem::path& plain) {
+    if (streamConverted<T>(g, plain, file, lo, hi)) return;
+    const auto px = std::make_unique_for_overwrite<T[]>(g.hu.size());  // no zero fill: every voxel is written
+    convertSlices(g, 0, g.nz, px.get(), lo, hi);
+    itkWrite(g, px.get(), {g.nx, g.ny, g.nz}, plain, file);
+  });
 }
 
 void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixel) {
@@ -168,18 +245,12 @@ void writeHu(const Volume& g, const std::filesystem::path& file, NiftiPixel pixe
     case NiftiPixel::Float32:
       writeImage<float>(g, g.hu.data(), file);
       return;
-    case NiftiPixel::Int16: {
-      const auto px = pixelBuffer<std::int16_t>(g.hu.size());
-      convertSlices(g, px.get(), -32768.0f, 32767.0f);
-      writeImage<std::int16_t>(g, px.get(), file);
+    case NiftiPixel::Int16:
+      writeConverted<std::int16_t>(g, file, -32768.0f, 32767.0f);
       return;
-    }
-    case NiftiPixel::UInt8: {
-      const auto px = pixelBuffer<std::uint8_t>(g.hu.size());
-      convertSlices(g, px.get(), 0.0f, 255.0f);
-      writeImage<std::uint8_t>(g, px.get(), file);
+    case NiftiPixel::UInt8:
+      writeConverted<std::uint8_t>(g, file, 0.0f, 255.0f);
       return;
-    }
   }
 }
 
