@@ -18,6 +18,7 @@
 #include <itkImage.h>
 #include <itkMeanImageFilter.h>
 #include <itkRelabelComponentImageFilter.h>
+#include <itkSignedMaurerDistanceMapImageFilter.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +38,7 @@
 #include "segment/CoarseMorphology.h"
 #include "segment/GeometricSegmenter.h"
 #include "volume/GridResampler.h"
+#include "volume/SliceThreads.h"
 
 namespace {
 
@@ -47,14 +49,18 @@ using ctd::operator+;
 using ctd::operator-;
 using ctd::operator*;
 
+// Best time of each stage over the repeats (the machine is shared: the
+// minimum is the least disturbed run).
 struct Lap {
   Clock::time_point t = Clock::now();
-  double total = 0;
+  std::vector<std::pair<std::string, double>>* best;
+  std::size_t at = 0;
   void operator()(const char* what) {
     const auto now = Clock::now();
     const double s = std::chrono::duration<double>(now - t).count();
-    total += s;
-    std::printf("  %-44s %7.3f s\n", what, s);
+    if (at == best->size()) best->push_back({what, s});
+    (*best)[at].second = std::min((*best)[at].second, s);
+    ++at;
     t = now;
   }
 };
@@ -102,6 +108,8 @@ typename Image::Pointer toItk(const std::vector<T>& data, const Grid& g) {
   typename Image::RegionType region;
   region.SetSize({{g.nx, g.ny, g.nz}});
   img->SetRegions(region);
+  const double sp[3] = {g.spacing, g.spacing, g.spacing};
+  img->SetSpacing(sp);
   img->Allocate();
   std::copy(data.begin(), data.end(), img->GetBufferPointer());
   return img;
@@ -156,6 +164,17 @@ std::vector<float> refBoxMean(const std::vector<float>& v, const Grid& g, int ra
   f->SetRadius(r);
   f->Update();
   return fromItk<float>(f->GetOutput(), g);
+}
+
+std::vector<float> refSignedDistance(const Bits& m, const Grid& g) {
+  auto d = itk::SignedMaurerDistanceMapImageFilter<MaskImage, FloatImage>::New();
+  d->SetInput(toItk<MaskImage>(m, g));
+  d->SetUseImageSpacing(true);
+  d->SetSquaredDistance(false);
+  d->SetInsideIsPositive(false);
+  d->SetBackgroundValue(0);
+  d->Update();
+  return fromItk<float>(d->GetOutput(), g);
 }
 
 // The fill before the per-slice 2-D buffers.
@@ -266,6 +285,18 @@ void verifyMorphology(const Bits& m, const Grid& g, const std::string& name) {
   }
   for (unsigned dim = 0; dim < 3; ++dim)
     check(ctd::coarse::fillHolesPerSlice(m, g, dim) == refFillHoles(m, g, dim), name + " fillHoles dim " + std::to_string(dim));
+  {
+    const std::vector<float> x = ctd::coarse::signedDistance(m, g), y = refSignedDistance(m, g);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const bool diff = std::memcmp(&x[i], &y[i], sizeof(float)) != 0;
+      if (diff && differ < 3)
+        std::printf("    voxel (%zu %zu %zu) in mask %d: %.9g vs ITK %.9g\n", i % g.nx, (i / g.nx) % g.ny, i / (g.nx * g.ny),
+                    m[i], x[i], y[i]);
+      differ += diff;
+    }
+    check(differ == 0, name + " signedDistance (" + std::to_string(differ) + " voxels differ)");
+  }
   const auto a = ctd::coarse::components(m, g), b = refComponents(m, g);
   check(a.label == b.label && a.sizes == b.sizes, name + " components (" + std::to_string(a.sizes.size()) + ")");
 }
@@ -309,7 +340,7 @@ void verify(const ctd::Volume& v) {
   check(ctd::coarse::boxMean(hu_in, g, 1) == refBoxMean(hu_in, g, 1), "series boxMean r1");
   std::mt19937 rng(7);
   const Grid small{37, 29, 23, 2.0};
-  for (double density : {0.02, 0.3, 0.6, 0.95}) {
+  for (double density : {0.0, 0.02, 0.3, 0.6, 0.95, 1.0}) {
     std::bernoulli_distribution coin(density);
     Bits m(small.size());
     for (auto& b : m) b = coin(rng);
@@ -372,9 +403,9 @@ double timeSegment(const ctd::Volume& v, int repeats, std::size_t& voxels) {
   return best;
 }
 
-void stages(const ctd::Volume& v) {
+std::size_t stages(const ctd::Volume& v, std::vector<std::pair<std::string, double>>& best) {
   const double c = 2.0;
-  Lap lap;
+  Lap lap{Clock::now(), &best};
   ctd::Volume grid = paddedGrid(v, c);
   ctd::resampleInto(v, grid, -5000.0f);
   lap("resampleInto (native -> 2 mm LPS)");
@@ -436,6 +467,29 @@ void stages(const ctd::Volume& v) {
   lap("face stand-in + dilate r1");
   ctd::VoxelMask native = ctd::maskToNative(mask, grid, v);
   lap("maskToNative");
+  // The guard as recommended for GeometricSegmenter.cpp: the same per-voxel
+  // arithmetic, slices shared by two threads.
+  {
+    ctd::VoxelMask copy = native;
+    const ctd::Vec3 o = grid.slice_pos.front();
+    lap.t = Clock::now();
+    std::vector<std::size_t> kept_in(v.nz, 0);
+    ctd::forEachSlice(v.nz, v.nx * v.ny, [&](std::size_t k) {
+      for (std::size_t j = 0; j < v.ny; ++j) {
+        std::uint8_t* row = &copy.data[(k * v.ny + j) * v.nx];
+        for (std::size_t i = 0; i < v.nx; ++i) {
+          if (!row[i]) continue;
+          const ctd::Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
+          if (sampleField(dcav, g, o, p) < 8)
+            row[i] = 0;
+          else
+            ++kept_in[k];
+        }
+      }
+    });
+    lap("hard guard on 2 threads (recommended)");
+  }
+  lap.t = Clock::now();
   const ctd::Vec3 origin = grid.slice_pos.front();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < v.nz; ++k)
@@ -451,8 +505,7 @@ void stages(const ctd::Volume& v) {
       }
     }
   lap("hard guard (trilinear d_cav per masked voxel)");
-  std::printf("  %-44s %7.3f s  (coarse %zux%zux%zu, %zu native voxels kept)\n", "sum", lap.total, g.nx, g.ny, g.nz,
-              kept);
+  return kept;
 }
 
 }  // namespace
@@ -485,8 +538,16 @@ int main(int argc, char** argv) {
     std::size_t voxels = 0;
     const double t = timeSegment(v, repeats, voxels);
     std::printf("GeometricSegmenter::segment  best of %d: %.3f s (%zu face voxels)\n", repeats, t, voxels);
-    std::printf("stages:\n");
-    stages(v);
+    std::vector<std::pair<std::string, double>> best;
+    std::size_t kept = 0;
+    for (int r = 0; r < repeats; ++r) kept = stages(v, best);
+    std::printf("stages (best of %d, stand-in masks, %zu native voxels kept by the guard):\n", repeats, kept);
+    double sum = 0;
+    for (const auto& [what, t] : best) {
+      std::printf("  %-52s %7.3f s\n", what.c_str(), t);
+      if (what.find("recommended") == std::string::npos) sum += t;
+    }
+    std::printf("  %-52s %7.3f s\n", "sum", sum);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_segment: %s\n", e.what());
     return 1;

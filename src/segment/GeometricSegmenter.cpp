@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -273,6 +271,15 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     for (std::size_t i = 0; i < n; ++i) smooth[i] = frac[i] > 0 ? smooth[i] / frac[i] : -1000.0f;
   }
 
+  // The cranial cavity first: without one there is no face to look for (and
+  // a torso or a bare phantom is rejected before the body analysis).
+  const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
+  if (cav.mask.empty()) {
+    out.face_in_view = false;
+    out.note = "no face in view: " + cav.rejected;
+    return out;
+  }
+
   // The caps of the field of view: beyond the first or last slice plane (not
   // beside the image rectangle, not the lateral padding).
   Bits cap(n, 0);
@@ -305,25 +312,32 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     Bits loose(n);
     for (std::size_t i = 0; i < n; ++i) loose[i] = tissue[i] && !body[i];
     const coarse::Components pieces = coarse::components(loose, g);
-    const Bits near = coarse::dilate(body, g, 2);
-    const Bits cap_near = coarse::dilate(cap, g, 1);
-    std::vector<std::uint8_t> near_body(pieces.sizes.size() + 1, 0), at_cap(pieces.sizes.size() + 1, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t l = pieces.label[i];
-      if (l == 0) continue;
-      near_body[l] |= near[i];
-      at_cap[l] |= cap_near[i];
-    }
     const double max_piece_ml = 20;
-    for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::uint8_t> near_body(pieces.sizes.size() + 1, 0), at_cap(pieces.sizes.size() + 1, 0);
+    const std::size_t plane = g.nx * g.ny;
+    bool any = false;
+    for (std::size_t i = plane; i + plane < n; ++i) {
       const std::uint32_t l = pieces.label[i];
-      if (l && near_body[l] && at_cap[l] && pieces.sizes[l - 1] * c * c * c / 1000.0 < max_piece_ml) body[i] = 1;
+      if (l == 0 || at_cap[l] || pieces.sizes[l - 1] * c * c * c / 1000.0 >= max_piece_ml) continue;
+      if (cap[i - 1] || cap[i + 1] || cap[i - g.nx] || cap[i + g.nx] || cap[i - plane] || cap[i + plane])
+        at_cap[l] = 1, any = true;
+    }
+    if (any) {
+      const Bits near = coarse::dilate(body, g, 2);
+      for (std::size_t i = 0; i < n; ++i)
+        if (pieces.label[i] && near[i]) near_body[pieces.label[i]] = 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t l = pieces.label[i];
+        if (l && near_body[l] && at_cap[l]) body[i] = 1;
+      }
     }
   }
   // Air inside the head (sinuses, nasal cavity, airway, mouth) is not skin
   // surface: a voxel is inside when it is enclosed in its axial, coronal or
   // sagittal slice (the nasal cavity opens through the nostrils only in
   // axial and sagittal slices, and would otherwise make the sella look like skin).
+  // The caps are walls here: a slab that ends through the nose or mouth cuts
+  // the nasal cavity open, and air reached only through a cap is still inside.
   Bits walled_body(n);
   for (std::size_t i = 0; i < n; ++i) walled_body[i] = body[i] || cap[i];
   Bits body_filled = coarse::fillHolesPerSlice(walled_body, g, 2);
@@ -333,12 +347,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   }
   for (std::size_t i = 0; i < n; ++i) body_filled[i] = body_filled[i] && fov[i];
 
-  const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
-  if (cav.mask.empty()) {
-    out.face_in_view = false;
-    out.note = "no face in view: " + cav.rejected;
-    return out;
-  }
   diag_.cavity_found = true;
   diag_.cavity_ml = cav.ml;
   diag_.cavity_centroid = cav.centroid;
@@ -548,18 +556,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           mask[idx] = 1;
       }
   }
-  if (const char* dbg = std::getenv("CTD_SEG_PROBE")) {  // TEMP DEBUG
-    double px, py, pz;
-    std::sscanf(dbg, "%lf,%lf,%lf", &px, &py, &pz);
-    const long ci = std::lround((px - origin[0]) / c), cj = std::lround((py - origin[1]) / c), ck = std::lround((pz - origin[2]) / c);
-    std::fprintf(stderr, "zlow %.1f zhigh %.1f A %.2f %.2f\n", z_low, z_high, A[0], A[1]);
-    for (long dk = -2; dk <= 2; ++dk) for (long dj = -2; dj <= 2; ++dj) for (long di = -1; di <= 1; ++di) {
-      const std::size_t idx = g.index(ci + di, cj + dj, ck + dk);
-      double ct; const double a = angleClass(ci + di, cj + dj, ck + dk, ct);
-      std::fprintf(stderr, "hu %.0f tis %d d(%ld %ld %ld) z %.1f fov %d body %d filled %d depth %.1f ray %.1f dcav %.1f ct %.2f a %.1f mask %d\n", hu[idx], tissue[idx], di, dj, dk,
-        origin[2] + c * (ck + dk), fov[idx], body[idx], body_filled[idx], depth[idx], ray_depth[idx], dcav[idx], ct, a, mask[idx]);
-    }
-  }
   const double voxel_ml = c * c * c / 1000.0;
   diag_.face_surface_ml = static_cast<double>(surface_soft) * voxel_ml;
   if (diag_.face_surface_ml < 3.0 || static_cast<double>(surface_soft) < 0.4 * static_cast<double>(surface)) {
@@ -582,27 +578,8 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   }
 
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
-  coarse_mask.data = mask;
+  coarse_mask.data = std::move(mask);
   out.mask = maskToNative(coarse_mask, grid, v);
-  auto probeCount = [&](const char* tag) {  // TEMP DEBUG
-    const char* dbg = std::getenv("CTD_SEG_PROBE");
-    if (!dbg) return;
-    double px, py, pz;
-    std::sscanf(dbg, "%lf,%lf,%lf", &px, &py, &pz);
-    std::size_t tot = 0, m = 0, body5 = 0;
-    for (std::size_t k = 0; k < v.nz; ++k) for (std::size_t j = 0; j < v.ny; ++j) for (std::size_t i = 0; i < v.nx; ++i) {
-      const Vec3 q = v.world(i, j, k);
-      if (norm(q - Vec3{px, py, pz}) > 5) continue;
-      ++tot; m += out.mask.at(i, j, k); body5 += v.at(i, j, k) > -400;
-      if (!out.mask.at(i, j, k) && v.at(i, j, k) > -400 && tag[0] == 'r') {
-        const double fx = (q[0] - origin[0]) / c, fy = (q[1] - origin[1]) / c, fz = (q[2] - origin[2]) / c;
-        const std::size_t cidx = g.index(std::lround(fx), std::lround(fy), std::lround(fz));
-        std::fprintf(stderr, "  unmasked %zu %zu %zu hu %.0f coarse %.2f %.2f %.2f mask %d fov %d cap %d body %d filled %d depth %.1f ray %.1f\n", i, j, k, v.at(i, j, k), fx, fy, fz, coarse_mask.data[cidx], fov[cidx], cap[cidx], body[cidx], body_filled[cidx], depth[cidx], ray_depth[cidx]);
-      }
-    }
-    std::fprintf(stderr, "%s: near %zu masked %zu tissue %zu\n", tag, tot, m, body5);
-  };
-  probeCount("native");
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.
@@ -619,7 +596,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           ++kept;
       }
     }
-  probeCount("dcav");
   // The slices at the caps of the field of view can hold slivers of brain too
   // thin for the coarse grid: there, also clear what lies inside the slice's
   // own closed bone ring.
@@ -642,7 +618,6 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     if (zh < cz_lo - 10 || zl > cz_hi + 10) continue;
     kept -= clearInsideBoneRing(v, k, opt_.bone_hu, out.mask);
   }
-  probeCount("ring");
   std::ostringstream note;
   note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
   out.note = note.str();

@@ -277,6 +277,25 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
       const auto i_lo = static_cast<std::size_t>(std::max(0.0, lo));
       const auto i_hi = static_cast<std::size_t>(std::min(last_col, hi));
       std::uint8_t* dst = &out.data[(k * native.ny + j) * native.nx];
+      if (dw_i == 0 && db_i == 0) {
+        // Rows parallel to the grid's rows (any stack that is not rotated in
+        // plane against the grid, tilted or not): the grid slice and row are
+        // the row's own, only the column moves. Same arithmetic as below.
+        if (w_j < wlo || w_j > whi) continue;
+        s = bracket(off, w_j, s);
+        std::size_t gk = s;
+        if (grid.nz > 1 && std::abs(off[s + 1] - w_j) < std::abs(w_j - off[s])) gk = s + 1;
+        const double b = b_j - gb[gk];
+        if (b < -0.5 || b >= bmax) continue;
+        const auto gj = static_cast<std::size_t>(std::max(0.0, std::floor(b + 0.5)));
+        const std::uint8_t* src = &grid_mask.data[(gk * grid.ny + gj) * grid.nx];
+        for (std::size_t i = i_lo; i <= i_hi; ++i) {
+          const double a = a_j + static_cast<double>(i) * da_i - ga[gk];
+          if (a < -0.5 || a >= amax) continue;
+          dst[i] = src[static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)))] ? 1 : 0;
+        }
+        continue;
+      }
       for (std::size_t i = i_lo; i <= i_hi; ++i) {
         const double id = static_cast<double>(i);
         const double w = w_j + id * dw_i;

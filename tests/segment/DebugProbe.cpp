@@ -20,9 +20,9 @@ TEST(GeometricDebug, PrintsChosenSeeds) {
   std::string tok;
   while (std::getline(ss, tok, ',')) {
     phantom::PhantomSpec s = phantom::PhantomSpec::random(static_cast<unsigned>(std::stoul(tok)));
-    s.pixel_spacing_mm = 0.9 + 0.3 * (s.pixel_spacing_mm - 0.5);
+    s.pixel_spacing_mm = 1.0 + 0.5 * (s.pixel_spacing_mm - 0.5);  // as PhantomRandomPosesTest's budgeted()
     s.matrix = static_cast<std::size_t>(std::ceil((s.scale < 1 ? 200.0 : 250.0) / s.pixel_spacing_mm));
-    s.slice_step_mm = std::max(s.slice_step_mm, 1.5);
+    s.slice_step_mm = std::max(s.slice_step_mm, 2.0);
     const auto pc = phantom::makePhantom(s);
     GeometricSegmenter seg;
     const auto r = seg.segment(pc.ct);

@@ -53,8 +53,9 @@ PhantomSpec base() {
   return s;
 }
 
-TEST(GeometricCases, EarsRemovedOnlyWhenAsked) {
-  for (double yaw : {-20.0, 0.0, 15.0}) {
+// One pose per test (ctest runs them in parallel processes).
+void checkEars(double yaw) {
+  {
     PhantomSpec s = base();
     s.yaw_deg = yaw;
     s.roll_deg = yaw / 2;
@@ -75,22 +76,46 @@ TEST(GeometricCases, EarsRemovedOnlyWhenAsked) {
   }
 }
 
-TEST(GeometricCases, ThickTiltedSlicesOpenMouthMetalChildProne) {
-  std::vector<PhantomSpec> specs;
+TEST(GeometricCases, EarsRemovedOnlyWhenAskedYawMinus20) { checkEars(-20.0); }
+TEST(GeometricCases, EarsRemovedOnlyWhenAskedYaw0) { checkEars(0.0); }
+TEST(GeometricCases, EarsRemovedOnlyWhenAskedYaw15) { checkEars(15.0); }
+
+void checkHardCase(const PhantomSpec& spec) {
+  const PhantomCase pc = phantom::makePhantom(spec);
+  const auto r = GeometricSegmenter().segment(pc.ct);
+  EXPECT_TRUE(r.face_in_view) << spec.describe() << " " << r.note;
+  expectLandmarksRemoved(pc, r, kFace);
+  EXPECT_EQ(cavityMasked(pc, r.mask), 0u) << spec.describe();
+}
+
+TEST(GeometricCases, ThickTiltedSlices) {
   PhantomSpec s = base();
-  s.slice_step_mm = 5.0, s.gantry_tilt_deg = 20, specs.push_back(s);  // 5 mm, tilted
-  s = base(), s.open_mouth = true, s.dental_metal = true, s.noise_hu = 25, specs.push_back(s);
-  s = base(), s.scale = 0.75, s.matrix = 230, s.pitch_deg = 15, specs.push_back(s);   // child
-  s = base(), s.prone = true, s.yaw_deg = -18, s.pitch_deg = -12, specs.push_back(s);  // prone, couch at the face
-  s = base(), s.slice_step_mm = 0.6, s.pixel_spacing_mm = 0.5, s.matrix = 500, s.gantry_tilt_deg = -15;
-  specs.push_back(s);
-  for (const auto& spec : specs) {
-    const PhantomCase pc = phantom::makePhantom(spec);
-    const auto r = GeometricSegmenter().segment(pc.ct);
-    EXPECT_TRUE(r.face_in_view) << spec.describe() << " " << r.note;
-    expectLandmarksRemoved(pc, r, kFace);
-    EXPECT_EQ(cavityMasked(pc, r.mask), 0u) << spec.describe();
-  }
+  s.slice_step_mm = 5.0, s.gantry_tilt_deg = 20;  // 5 mm, tilted
+  checkHardCase(s);
+}
+
+TEST(GeometricCases, OpenMouthWithDentalMetal) {
+  PhantomSpec s = base();
+  s.open_mouth = true, s.dental_metal = true, s.noise_hu = 25;
+  checkHardCase(s);
+}
+
+TEST(GeometricCases, ChildPitched) {
+  PhantomSpec s = base();
+  s.scale = 0.75, s.matrix = 230, s.pitch_deg = 15;
+  checkHardCase(s);
+}
+
+TEST(GeometricCases, ProneCouchAtTheFace) {
+  PhantomSpec s = base();
+  s.prone = true, s.yaw_deg = -18, s.pitch_deg = -12;
+  checkHardCase(s);
+}
+
+TEST(GeometricCases, ThinSlicesFineMatrixTilted) {
+  PhantomSpec s = base();
+  s.slice_step_mm = 0.6, s.pixel_spacing_mm = 0.5, s.matrix = 500, s.gantry_tilt_deg = -15;
+  checkHardCase(s);
 }
 
 TEST(GeometricCases, BareSkullHasNoFace) {

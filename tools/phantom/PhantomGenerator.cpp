@@ -334,7 +334,9 @@ std::string PhantomSpec::describe() const {
   return o.str();
 }
 
-PhantomCase makePhantom(const PhantomSpec& spec) {
+namespace {
+
+PhantomCase buildPhantom(const PhantomSpec& spec, bool voxels) {
   PhantomCase pc;
   pc.spec = spec;
   const Rot R = headRotation(spec);
@@ -432,6 +434,7 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
     const Vec3 centre{0, 0, z_lo / std::cos(t) + k * spec.slice_step_mm};
     v.slice_pos.push_back(centre - half * v.row_dir - half * v.col_dir);
   }
+  if (!voxels) return pc;
   v.hu.assign(v.voxelCount(), -1000.0f);
   pc.labels = VoxelMask::like(v);
 
@@ -475,5 +478,11 @@ PhantomCase makePhantom(const PhantomSpec& spec) {
   if (spec.dental_metal && soft) addMetalStreaks(pc, rng);
   return pc;
 }
+
+}  // namespace
+
+PhantomCase makePhantom(const PhantomSpec& spec) { return buildPhantom(spec, true); }
+
+PhantomCase makePhantomLayout(const PhantomSpec& spec) { return buildPhantom(spec, false); }
 
 }  // namespace ctd::phantom

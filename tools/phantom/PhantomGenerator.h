@@ -81,6 +81,11 @@ struct PhantomCase {
 
 PhantomCase makePhantom(const PhantomSpec& spec);
 
+// The same case without voxels: the native grid's geometry (slice positions,
+// directions, sizes) and the landmarks, with `ct.hu` and `labels` left empty.
+// Cheap: for checking which landmarks a field of view holds.
+PhantomCase makePhantomLayout(const PhantomSpec& spec);
+
 // Label of a head-frame point of the unscaled adult head (exposed for tests).
 Label headLabel(const Vec3& h, bool open_mouth, bool soft_tissue);
 
