@@ -20,6 +20,8 @@ void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
   app.add_option("--fill", o.fill, "Value for face voxels: air (-1000 HU, default), p10 (10th percentile), or HU");
   app.add_option("--brain-margin", o.brain_margin_mm, "Safety margin (mm) around the cranial cavity that is never changed");
   app.add_flag("--remove-ears", o.remove_ears, "Also remove the outer ears");
+  app.add_option("--hu-offset", o.hu_offset,
+                 "Values are HU + this (for series whose rescale header is wrong); default: detected");
 }
 
 }  // namespace

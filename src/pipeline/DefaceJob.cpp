@@ -8,6 +8,7 @@
 #include "dicom/CaseDiscovery.h"
 #include "dicom/SeriesAssembler.h"
 #include "dicom/VolumeLoader.h"
+#include "pipeline/HuCalibration.h"
 #include "pipeline/Log.h"
 #include "pipeline/Version.h"
 #include "segment/Blend.h"
@@ -76,6 +77,12 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
   std::vector<fs::path> nifti_written;
   try {
     Volume vol = loadVolume(inv, stack);
+    const HuCalibration cal = checkHuCalibration(vol, ctx.opt.hu_offset);
+    if (cal.offset != 0) {
+      for (float& x : vol.hu) x -= static_cast<float>(cal.offset);
+      row.warnings.push_back(cal.note);
+      log::warn(stack.name + ": " + cal.note);
+    }
     const auto ts = std::chrono::steady_clock::now();
     FaceSegmentation seg = ctx.segmenter.segment(vol);
     row.segment_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
@@ -100,7 +107,7 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
 
     RewriteOptions ro;
     ro.out_root = ctx.case_out;
-    ro.fill_hu = row.fill_hu;
+    ro.fill_hu = row.fill_hu + cal.offset;  // in the file's own (header) HU
     ro.new_uids = ctx.opt.new_uids;
     ro.mark_defaced = ctx.opt.mark_defaced;
     RewriteResult rr = rewriteSeries(inv, stack, seg.mask, ro);

@@ -3,6 +3,7 @@
 // DICOM -> Volume -> face mask -> blend -> DICOM (+ optional NIfTI copies) -> report.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pipeline/Report.h"
@@ -22,6 +23,7 @@ struct DefaceOptions {
   bool new_uids = false;
   bool mark_defaced = false;
   bool keep_work = false;
+  std::optional<double> hu_offset;  // true HU = value - offset; unset: detected (see HuCalibration.h)
 };
 
 // Builds the segmenter named by `model`; throws ctd::Error with a one-line

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/Error.h"
+#include "pipeline/HuCalibration.h"
 #include "pipeline/Log.h"
 #include "segment/Blend.h"
 #include "volume/NiftiIO.h"
@@ -62,8 +63,16 @@ std::vector<NiftiDefaceResult> defaceNifti(const fs::path& input, const fs::path
     try {
       Volume v = readNifti(f);
       const NiftiPixel px = pixelFor(v);
+      const HuCalibration cal = checkHuCalibration(v, opt.hu_offset);
+      if (cal.offset != 0) {
+        for (float& x : v.hu) x -= static_cast<float>(cal.offset);
+        log::warn(f.filename().string() + ": " + cal.note);
+      }
       FaceSegmentation seg = segmenter->segment(v);
       applyMask(v, seg.mask, fillValueHu(v, fill));
+      // Written back in the file's own value scale.
+      if (cal.offset != 0)
+        for (float& x : v.hu) x += static_cast<float>(cal.offset);
       writeNifti(v, r.image_out, px);
       writeNiftiMask(seg.mask, v, r.mask_out);
       r.voxels_removed = seg.mask.count();

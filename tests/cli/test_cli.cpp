@@ -197,3 +197,17 @@ TEST(Cli, DefaceNiftiOnTorsoFindsNoFace) {
   EXPECT_TRUE(fs::exists(out / "totalseg_example_ct_abdomen_mask.nii.gz"));
   EXPECT_NE(r.output.find("no face in view"), std::string::npos) << r.output;
 }
+
+TEST(Cli, LyingRescaleHeaderIsNoticedAndTheFaceStillRemoved) {
+  // VTK's head: intercept 0 but values are HU + 1024 (air ~ 0). Taking the header
+  // at its word would find no air, hence "no face in view", and leak the face.
+  const fs::path in = kShared / "ct-head-fullface-slicer" / "dicom";
+  const fs::path out = freshDir("slicer-out");
+  const auto r = runCommand(quoted(kCli) + " -i " + quoted(in.string()) + " -o " + quoted((out / "o").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("HU + 1024"), std::string::npos) << r.output;
+  const auto report = readReport(out / "o");
+  ASSERT_EQ(report["series"].size(), 1u);
+  EXPECT_EQ(report["series"][0]["status"], "defaced");
+  EXPECT_GT(report["series"][0]["voxels_removed"].get<long>(), 5000);
+}
