@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "volume/SliceThreads.h"
@@ -43,6 +44,19 @@ std::vector<BallRow> ballRows(int radius) {
   return rows;
 }
 
+// o[i] |= s[i] for a row, eight voxels per step (-O2 does not vectorise the byte loop).
+void orInto(std::uint8_t* o, const std::uint8_t* s, std::size_t count) {
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, o + i, 8);
+    std::memcpy(&b, s + i, 8);
+    a |= b;
+    std::memcpy(o + i, &a, 8);
+  }
+  for (; i < count; ++i) o[i] |= s[i];
+}
+
 // out = 1 where any voxel of `m` lies under the ball centred there; voxels
 // beyond the grid count as `outside`. A direct replacement for
 // itk::BinaryDilateImageFilter (same ball, same result) that runs as runs
@@ -71,8 +85,8 @@ Bits dilateRuns(const Bits& m, const Grid& g, int radius, std::uint8_t outside) 
         std::uint8_t* o = &dst[k * plane + j * nx];
         for (std::size_t i = 0; i < nx; ++i) o[i] = src[i];
         for (std::size_t d = 1; d <= h && d < nx; ++d) {
-          for (std::size_t i = d; i < nx; ++i) o[i] |= src[i - d];
-          for (std::size_t i = 0; i + d < nx; ++i) o[i] |= src[i + d];
+          orInto(o + d, src, nx - d);
+          orInto(o, src + d, nx - d);
         }
         // A run reaching past the row's ends sees the outside value there.
         if (outside)
@@ -95,7 +109,7 @@ Bits dilateRuns(const Bits& m, const Grid& g, int radius, std::uint8_t outside) 
           continue;
         }
         const std::uint8_t* s = &src[static_cast<std::size_t>(kk) * plane + static_cast<std::size_t>(jj) * nx];
-        for (std::size_t i = 0; i < nx; ++i) o[i] |= s[i];
+        orInto(o, s, nx);
       }
     }
   });

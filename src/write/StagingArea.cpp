@@ -75,8 +75,20 @@ fs::path StagingArea::stage(const fs::path& relative, const fs::path& source) {
   return staged;
 }
 
+namespace {
+// One syncfs for the whole series instead of an fsync per file: the same
+// guarantee (every staged byte on disk before any rename), far fewer flushes.
+void syncFileSystemOf(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) throw Error(dir, "cannot open for sync");
+  const int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) throw Error(dir, "sync failed");
+}
+}  // namespace
+
 void StagingArea::commit() {
-  for (const auto& [staged, final_path] : staged_) syncPath(staged, false);
+  if (!staged_.empty()) syncFileSystemOf(folder_);
   std::vector<fs::path> moved;
   std::set<fs::path> parents;
   try {
