@@ -18,26 +18,12 @@ namespace ctd {
 namespace {
 
 using testing::evenOffsets;
+using testing::expectSameGeometry;
 using testing::fill;
 using testing::fillRandom;
 using testing::linearField;
 using testing::makeStack;
 using testing::scratchDir;
-
-void expectSameGeometry(const Volume& a, const Volume& b, double tol) {
-  ASSERT_EQ(a.nx, b.nx);
-  ASSERT_EQ(a.ny, b.ny);
-  ASSERT_EQ(a.nz, b.nz);
-  EXPECT_NEAR(a.col_spacing, b.col_spacing, tol);
-  EXPECT_NEAR(a.row_spacing, b.row_spacing, tol);
-  for (int r = 0; r < 3; ++r) {
-    EXPECT_NEAR(a.row_dir[r], b.row_dir[r], tol);
-    EXPECT_NEAR(a.col_dir[r], b.col_dir[r], tol);
-    EXPECT_NEAR(a.normal[r], b.normal[r], tol);
-  }
-  for (std::size_t k = 0; k < a.nz; ++k)
-    for (int r = 0; r < 3; ++r) EXPECT_NEAR(a.slice_pos[k][r], b.slice_pos[k][r], tol) << "slice " << k;
-}
 
 TEST(NiftiIO, RegularObliqueStackRoundTripsFloat32Exactly) {
   Volume v = makeStack(21, 17, evenOffsets(9, 1.25), 0, {0.8, 0.6, 0}, {-0.36, 0.48, 0.8});

@@ -9,6 +9,8 @@
 #include <random>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "volume/Volume.h"
 
 namespace ctd::testing {
@@ -55,6 +57,22 @@ inline void fillRandom(Volume& v, unsigned seed, float lo = -1024, float hi = 20
 
 // A linear field: trilinear interpolation reproduces it exactly anywhere inside.
 inline double linearField(const Vec3& p) { return 3.0 * p[0] - 2.0 * p[1] + 5.0 * p[2] + 7.0; }
+
+// Same grid (size, spacing, axes, every slice position) within `tol` mm.
+inline void expectSameGeometry(const Volume& a, const Volume& b, double tol = 1e-9) {
+  ASSERT_EQ(a.nx, b.nx);
+  ASSERT_EQ(a.ny, b.ny);
+  ASSERT_EQ(a.nz, b.nz);
+  EXPECT_NEAR(a.col_spacing, b.col_spacing, tol);
+  EXPECT_NEAR(a.row_spacing, b.row_spacing, tol);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_NEAR(a.row_dir[r], b.row_dir[r], tol);
+    EXPECT_NEAR(a.col_dir[r], b.col_dir[r], tol);
+    EXPECT_NEAR(a.normal[r], b.normal[r], tol);
+  }
+  for (std::size_t k = 0; k < a.nz; ++k)
+    for (int r = 0; r < 3; ++r) EXPECT_NEAR(a.slice_pos[k][r], b.slice_pos[k][r], tol) << "slice " << k;
+}
 
 inline std::filesystem::path scratchDir(const std::string& name) {
   const auto dir = std::filesystem::path(CTD_BINARY_DIR) / "test-scratch" / "volume" / name;
