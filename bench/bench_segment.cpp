@@ -77,23 +77,6 @@ ctd::Volume paddedGrid(const ctd::Volume& v, double spacing) {
   return p;
 }
 
-// Same trilinear sample as the segmenter's hard guard.
-float sampleField(const std::vector<float>& f, const Grid& g, const ctd::Vec3& origin, const ctd::Vec3& p) {
-  const double fx = (p[0] - origin[0]) / g.spacing, fy = (p[1] - origin[1]) / g.spacing,
-               fz = (p[2] - origin[2]) / g.spacing;
-  if (fx < 0 || fy < 0 || fz < 0 || fx > g.nx - 1.0 || fy > g.ny - 1.0 || fz > g.nz - 1.0) return 0;
-  const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(fx), g.nx - 2);
-  const std::size_t j = std::min<std::size_t>(static_cast<std::size_t>(fy), g.ny - 2);
-  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(fz), g.nz - 2);
-  const double ax = fx - i, ay = fy - j, az = fz - k;
-  auto at = [&](std::size_t a, std::size_t b, std::size_t c) { return static_cast<double>(f[g.index(a, b, c)]); };
-  const double c00 = at(i, j, k) * (1 - ax) + at(i + 1, j, k) * ax;
-  const double c10 = at(i, j + 1, k) * (1 - ax) + at(i + 1, j + 1, k) * ax;
-  const double c01 = at(i, j, k + 1) * (1 - ax) + at(i + 1, j, k + 1) * ax;
-  const double c11 = at(i, j + 1, k + 1) * (1 - ax) + at(i + 1, j + 1, k + 1) * ax;
-  const double c0 = c00 * (1 - ay) + c10 * ay, c1 = c01 * (1 - ay) + c11 * ay;
-  return static_cast<float>(c0 * (1 - az) + c1 * az);
-}
 
 // ---- references: the implementations the fast ones replace ----------------
 
@@ -480,7 +463,7 @@ std::size_t stages(const ctd::Volume& v, std::vector<std::pair<std::string, doub
         for (std::size_t i = 0; i < v.nx; ++i) {
           if (!row[i]) continue;
           const ctd::Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
-          if (sampleField(dcav, g, o, p) < 8)
+          if (ctd::coarse::sampleField(dcav, g, o, p, 0.0f) < 8)
             row[i] = 0;
           else
             ++kept_in[k];
@@ -498,7 +481,7 @@ std::size_t stages(const ctd::Volume& v, std::vector<std::pair<std::string, doub
       for (std::size_t i = 0; i < v.nx; ++i) {
         if (!native.data[row + i]) continue;
         const ctd::Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
-        if (sampleField(dcav, g, origin, p) < 8)
+        if (ctd::coarse::sampleField(dcav, g, origin, p, 0.0f) < 8)
           native.data[row + i] = 0;
         else
           ++kept;

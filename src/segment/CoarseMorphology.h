@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/Vec3.h"
+
 namespace ctd::coarse {
 
 struct Grid {
@@ -41,5 +43,9 @@ std::vector<float> signedDistance(const Bits& m, const Grid& g);
 
 // Box mean over (2 radius + 1)^3 voxels.
 std::vector<float> boxMean(const std::vector<float>& v, const Grid& g, int radius);
+
+// Trilinear sample of a coarse scalar field at an LPS point; `origin` is the LPS
+// position of voxel (0,0,0) and the grid axes are LPS. Outside -> `outside`.
+float sampleField(const std::vector<float>& f, const Grid& g, const Vec3& origin, const Vec3& p, float outside);
 
 }  // namespace ctd::coarse

@@ -14,6 +14,7 @@ namespace {
 
 using coarse::Bits;
 using coarse::Grid;
+using coarse::sampleField;
 
 constexpr float kOutsideFov = -5000.0f;  // resampling sentinel: no native voxel here
 constexpr double kPi = 3.14159265358979323846;
@@ -36,23 +37,6 @@ Volume paddedGrid(const Volume& v, double spacing) {
   return p;
 }
 
-// Trilinear sample of a coarse scalar field at an LPS point (grid axes are LPS).
-float sampleField(const std::vector<float>& f, const Grid& g, const Vec3& origin, const Vec3& p, float outside) {
-  const double fx = (p[0] - origin[0]) / g.spacing, fy = (p[1] - origin[1]) / g.spacing,
-               fz = (p[2] - origin[2]) / g.spacing;
-  if (fx < 0 || fy < 0 || fz < 0 || fx > g.nx - 1.0 || fy > g.ny - 1.0 || fz > g.nz - 1.0) return outside;
-  const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(fx), g.nx - 2);
-  const std::size_t j = std::min<std::size_t>(static_cast<std::size_t>(fy), g.ny - 2);
-  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(fz), g.nz - 2);
-  const double ax = fx - i, ay = fy - j, az = fz - k;
-  auto at = [&](std::size_t a, std::size_t b, std::size_t c) { return static_cast<double>(f[g.index(a, b, c)]); };
-  const double c00 = at(i, j, k) * (1 - ax) + at(i + 1, j, k) * ax;
-  const double c10 = at(i, j + 1, k) * (1 - ax) + at(i + 1, j + 1, k) * ax;
-  const double c01 = at(i, j, k + 1) * (1 - ax) + at(i + 1, j, k + 1) * ax;
-  const double c11 = at(i, j + 1, k + 1) * (1 - ax) + at(i + 1, j + 1, k + 1) * ax;
-  const double c0 = c00 * (1 - ay) + c10 * ay, c1 = c01 * (1 - ay) + c11 * ay;
-  return static_cast<float>(c0 * (1 - az) + c1 * az);
-}
 
 // Clears masked voxels of native slice k that lie inside a closed ring of
 // bone (flood fill of the non-bone pixels from the slice border) in the
