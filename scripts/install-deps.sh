@@ -10,7 +10,10 @@ PKGS=(
   build-essential cmake ninja-build pkg-config xz-utils
   libgdcm-dev libgdcm-tools libinsighttoolkit5-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
-  dcm2niix dicom3tools time bc
+  dcm2niix dicom3tools time bc ccache
+  libdnnl-dev ocl-icd-opencl-dev opencl-headers zipcmp zipmerge ziptool
+  libopencv-dev opencv-data libopenmpi-dev openmpi-bin
+  chromium clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
