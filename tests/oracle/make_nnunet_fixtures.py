@@ -159,13 +159,85 @@ def predict(folder: Path, folds, image: np.ndarray, spacing, tta: bool):
     return seg.astype(np.uint8), probs.astype(np.float32)
 
 
+def make_array_fixtures(out: Path, vol: np.ndarray):
+    """Small arrays through nnU-Net's own preprocessing/inference helpers, for step-by-step tests."""
+    from nnunetv2.inference.sliding_window_prediction import compute_gaussian, compute_steps_for_sliding_window
+    from nnunetv2.preprocessing.cropping.cropping import crop_to_nonzero
+    from nnunetv2.preprocessing.normalization.default_normalization_schemes import (
+        CTNormalization, ZScoreNormalization, RescaleTo01Normalization)
+    from nnunetv2.preprocessing.resampling.default_resampling import compute_new_shape, resample_data_or_seg_to_shape
+    from skimage.transform import resize
+
+    rng = np.random.RandomState(7)
+    ct = vol[3:10, 200:209, 180:191].astype(np.float32)         # 7 x 9 x 11 real HU
+    cases = []
+
+    def add(name, **kw):
+        kw = {k: (v.ravel().tolist() if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        cases.append({"name": name, **kw})
+
+    for order, shape in ((3, (10, 6, 13)), (1, (4, 12, 8)), (3, (7, 9, 11)), (0, (5, 13, 7))):
+        r = resize(ct.astype(float), shape, order, mode="edge", anti_aliasing=False)
+        add(f"skimage_resize_order{order}", input=ct, in_shape=list(ct.shape), out_shape=list(shape),
+            order=order, expected=r)
+    flat = rng.randn(1, 9, 10).astype(np.float32) * 50          # a 2D slice as 1 x H x W
+    add("skimage_resize_2d", input=flat, in_shape=[1, 9, 10], out_shape=[1, 14, 6], order=3,
+        expected=resize(flat[0].astype(float), (14, 6), 3, mode="edge", anti_aliasing=False)[None])
+    # nnU-Net's resampling: isotropic (one 3D resize) and anisotropic (separate z, order_z 0).
+    for name, cur, tgt in (("iso", [1.5, 1.0, 1.2], [1.0, 1.4, 0.9]), ("aniso", [4.0, 0.5, 0.5], [5.0, 0.7, 0.6]),
+                           ("aniso_target", [1.0, 0.8, 0.8], [3.5, 0.8, 0.5])):
+        ns = compute_new_shape(ct.shape, cur, tgt)
+        r = resample_data_or_seg_to_shape(ct[None], ns, cur, tgt, is_seg=False, order=3, order_z=0,
+                                          force_separate_z=None)
+        add(f"nnunet_resample_{name}", input=ct, in_shape=list(ct.shape), current=cur, target=tgt,
+            new_shape=[int(i) for i in ns], order=3, order_z=0, expected=r[0].astype(np.float64))
+        r1 = resample_data_or_seg_to_shape(ct[None], ns, cur, tgt, is_seg=False, order=1, order_z=0,
+                                           force_separate_z=None)
+        add(f"nnunet_resample_{name}_order1", input=ct, in_shape=list(ct.shape), current=cur, target=tgt,
+            new_shape=[int(i) for i in ns], order=1, order_z=0, expected=r1[0].astype(np.float64))
+    # crop_to_nonzero: zero frame and an enclosed zero hole (filled).
+    img = ct.copy() + 2000
+    img[:, :2, :] = 0
+    img[:, :, 9:] = 0
+    img[0] = 0
+    img[3, 4, 4] = 0
+    d, seg, bbox = crop_to_nonzero(img[None])
+    add("crop_to_nonzero", input=img, in_shape=list(img.shape), bbox=[[int(a), int(b)] for a, b in bbox],
+        mask=(seg[0] >= 0).astype(np.uint8))
+    props = {"mean": 35.5, "std": 310.0, "percentile_00_5": -980.0, "percentile_99_5": 1200.0}
+    add("CTNormalization", input=ct, expected=CTNormalization(False, props).run(ct.copy()))
+    add("ZScoreNormalization", input=ct, expected=ZScoreNormalization(False, {}).run(ct.copy()))
+    add("ZScoreNormalization_masked", input=d[0], mask=(seg[0] >= 0).astype(np.uint8),
+        expected=ZScoreNormalization(True, {}).run(d[0].copy(), seg[0]))
+    add("RescaleTo01Normalization", input=ct, expected=RescaleTo01Normalization(False, {}).run(ct.copy()))
+    for tile in ((16, 32, 32), (8, 12, 10), (128, 128, 128), (20, 24)):
+        g = compute_gaussian(tile, sigma_scale=1. / 8, value_scaling_factor=10, device=torch.device("cpu"))
+        g = g.float().numpy().ravel()
+        # Large maps: a sample of voxels (corners, centre and random ones) keeps the file small.
+        idx = np.unique(np.concatenate([[0, g.size - 1, g.size // 2, int(np.argmin(g))],
+                                        rng.randint(0, g.size, 600)])) if g.size > 5000 else np.arange(g.size)
+        add(f"gaussian_{'x'.join(map(str, tile))}", tile=list(tile), index=idx.astype(np.int64),
+            expected=g[idx])
+    for image, tile, step in (((27, 43, 43), (16, 32, 32), 0.5), ((110, 64, 200), (64, 64, 64), 0.5),
+                              ((200, 450, 451), (128, 128, 128), 0.5), ((33, 70, 70), (16, 32, 32), 0.33),
+                              ((40, 40, 40), (40, 40, 40), 1.0)):
+        add(f"steps_{'x'.join(map(str, image))}", image=list(image), tile=list(tile), step=step,
+            steps=compute_steps_for_sliding_window(image, tile, step))
+    (out / "arrays.json").write_text(json.dumps({"generator": "tests/oracle/make_nnunet_fixtures.py",
+                                                 "cases": cases}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/work/shared/data")
     ap.add_argument("--out", default=str(HERE.parent / "fixtures" / "nnunet"))
+    ap.add_argument("--arrays-only", action="store_true", help="only the step-by-step array fixtures")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.arrays_only:
+        make_array_fixtures(out, load_ge_head(Path(args.data))[0])
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="nnunet-fixtures-"))
     for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
@@ -173,6 +245,7 @@ def main():
     torch.set_num_threads(2)
 
     vol, px = load_ge_head(Path(args.data))
+    make_array_fixtures(out, vol)
     # Low-resolution copy (every 4th pixel, 1.95 mm) and a full-resolution crop, both over the
     # face: the lowest 20 slices (orbits, nose), anterior rows. The slice gap stated is 4 mm
     # (the thin part of this stack); nnU-Net only sees an array and a spacing.
