@@ -16,6 +16,12 @@ using coarse::Bits;
 using coarse::Grid;
 using coarse::sampleField;
 
+// Frees the storage of each vector (`v = {}` would only clear it).
+template <class... V>
+void release(V&... v) {
+  (std::vector<typename V::value_type>().swap(v), ...);
+}
+
 constexpr float kOutsideFov = -5000.0f;  // resampling sentinel: no native voxel here
 constexpr double kPi = 3.14159265358979323846;
 
@@ -229,7 +235,9 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
 FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   diag_ = {};
   FaceSegmentation out;
-  out.mask = VoxelMask::like(v);
+  // The native-size mask is made once, at the end (or empty on the early
+  // returns): a zeroed copy held through the coarse work would add half the
+  // series' pixel bytes to the peak memory.
   const double c = opt_.coarse_spacing_mm;
 
   Volume grid = paddedGrid(v, c);
@@ -239,7 +247,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   const std::size_t n = g.size();
 
   Bits fov(n), tissue(n), bone(n);
-  std::vector<float> hu(grid.hu.begin(), grid.hu.end());
+  std::vector<float> hu = std::move(grid.hu);  // only the grid's geometry is needed from here on
   for (std::size_t i = 0; i < n; ++i) {
     fov[i] = hu[i] > kOutsideFov / 2;
     if (!fov[i]) hu[i] = -1000;  // the mean filter below must not see the sentinel
@@ -254,11 +262,13 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     const std::vector<float> frac = coarse::boxMean(in, g, 1);
     for (std::size_t i = 0; i < n; ++i) smooth[i] = frac[i] > 0 ? smooth[i] / frac[i] : -1000.0f;
   }
+  release(hu, hu_in, in);
 
   // The cranial cavity first: without one there is no face to look for (and
   // a torso or a bare phantom is rejected before the body analysis).
   const Cavity cav = findCavity(smooth, fov, bone, g, origin, opt_);
   if (cav.mask.empty()) {
+    out.mask = VoxelMask::like(v);
     out.face_in_view = false;
     out.note = "no face in view: " + cav.rejected;
     return out;
@@ -543,6 +553,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   const double voxel_ml = c * c * c / 1000.0;
   diag_.face_surface_ml = static_cast<double>(surface_soft) * voxel_ml;
   if (diag_.face_surface_ml < 3.0 || static_cast<double>(surface_soft) < 0.4 * static_cast<double>(surface)) {
+    out.mask = VoxelMask::like(v);
     out.face_in_view = false;
     out.note = "no face in view: no soft-tissue face surface in front of the cranial cavity";
     return out;
@@ -561,6 +572,10 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
       if (grown[i] && (fov[i] ? !body_filled[i] : !gapInSlab(i))) mask[i] = 1;
   }
 
+  // Only the distance to the cavity is needed from here on: free the rest of
+  // the coarse work before the native mask is made (peak memory).
+  release(smooth, depth, ray_depth);
+  release(fov, tissue, bone, cap, body, walled_body, body_filled, solid, face_bone);
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
   coarse_mask.data = std::move(mask);
   out.mask = maskToNative(coarse_mask, grid, v);

@@ -68,17 +68,25 @@ NativePixelLocation locateNativePixelData(const std::filesystem::path& file, con
 void patchNativePixels(const std::filesystem::path& file, const DicomInstance& inst,
                        const std::vector<std::int32_t>& before, const std::vector<std::int32_t>& after) {
   const NativePixelLocation loc = locateNativePixelData(file, inst);
+  const std::size_t bytes = inst.bits_allocated / 8u;
+  if (before.size() != after.size() || before.size() * bytes > loc.length)
+    throw Error(file, "decoded pixel count does not match PixelData");
+  // Only the samples from the first to the last change are read and written
+  // back (the face is a small part of a slice); the rest of the file is never touched.
+  std::size_t first = 0, last = after.size();
+  while (first < after.size() && after[first] == before[first]) ++first;
+  if (first == after.size()) return;
+  while (last > first && after[last - 1] == before[last - 1]) --last;
+  const std::uint64_t at = loc.offset + std::uint64_t{first} * bytes;
   std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
   if (!io) throw Error(file, "cannot open for writing");
-  std::string raw(loc.length, '\0');
-  io.seekg(static_cast<std::streamoff>(loc.offset));
+  std::string raw((last - first) * bytes, '\0');
+  io.seekg(static_cast<std::streamoff>(at));
   io.read(raw.data(), static_cast<std::streamsize>(raw.size()));
   if (!io) throw Error(file, "cannot read PixelData");
-  if (before.size() != after.size() || before.size() * (inst.bits_allocated / 8u) > raw.size())
-    throw Error(file, "decoded pixel count does not match PixelData");
-  for (std::size_t n = 0; n < after.size(); ++n)
-    if (after[n] != before[n]) putStoredSample(raw, n, after[n], inst, loc.big_endian);
-  io.seekp(static_cast<std::streamoff>(loc.offset));
+  for (std::size_t n = first; n < last; ++n)
+    if (after[n] != before[n]) putStoredSample(raw, n - first, after[n], inst, loc.big_endian);
+  io.seekp(static_cast<std::streamoff>(at));
   io.write(raw.data(), static_cast<std::streamsize>(raw.size()));
   io.flush();
   if (!io) throw Error(file, "cannot write PixelData");

@@ -2,10 +2,15 @@
 
 #include <gdcmUIDGenerator.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
@@ -41,9 +46,39 @@ std::string derivationText(const RewriteOptions& opt) {
   return s.str();
 }
 
+// Rows [first, last] of one slice that the source may change (first > last: none).
+struct RowSpan {
+  std::size_t first = 0, last = std::numeric_limits<std::size_t>::max();
+  bool empty() const { return first > last; }
+};
+
+// Stored values of a file about to be rewritten. Native 16-bit files are read
+// with one pread (the reader's fast path, same values as GDCM's decode); the
+// rest through GDCM. The written file is still read back through GDCM.
+DecodedFrames decodeForRewrite(const DicomInstance& inst) {
+  std::vector<std::uint16_t> words;
+  if (!readNativeWords(inst, words)) return decodePixels(inst);
+  DecodedFrames d;
+  d.rows = inst.rows;
+  d.columns = inst.columns;
+  d.frames = inst.number_of_frames;
+  d.stored.resize(words.size());
+  // readNativeWords only accepts HighBit = BitsStored - 1: the low BitsStored bits.
+  const unsigned bits = inst.bits_stored;
+  const bool is_signed = inst.pixel_representation == 1;
+  const std::uint32_t mask = bits >= 16 ? 0xFFFFu : (1u << bits) - 1u;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::uint32_t v = words[i] & mask;
+    d.stored[i] = is_signed && (v >> (bits - 1)) & 1u ? static_cast<std::int32_t>(v) - static_cast<std::int32_t>(mask) - 1
+                                                        : static_cast<std::int32_t>(v);
+  }
+  return d;
+}
+
 // Applies `source` to the slices of one file; returns the number of changed samples.
 std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlice>& slices,
-                        const HuRowSource& source, const DecodedFrames& decoded, std::vector<std::int32_t>& after) {
+                        const HuRowSource& source, const std::vector<RowSpan>* spans, const DecodedFrames& decoded,
+                        std::vector<std::int32_t>& after) {
   const StoredRange range = storedRange(inst);
   const std::size_t nx = decoded.columns, ny = decoded.rows;
   std::vector<float> row(nx);
@@ -53,7 +88,8 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
     const FrameInfo fi = s.frame < inst.frames.size() ? inst.frames[s.frame]
                          : inst.frames.empty()        ? FrameInfo{}
                                                       : inst.frames.back();
-    for (std::size_t j = 0; j < ny; ++j) {
+    const RowSpan span = spans ? (*spans)[s.k] : RowSpan{};
+    for (std::size_t j = span.first; j < ny && j <= span.last; ++j) {
       std::fill(row.begin(), row.end(), std::numeric_limits<float>::quiet_NaN());
       source(j, s.k, row.data());
       const std::size_t base = (std::size_t{s.frame} * ny + j) * nx;
@@ -70,10 +106,13 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
   return changed;
 }
 
-}  // namespace
-
-RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
-                                const RewriteOptions& opt) {
+// Decoding, applying the source, writing and reading back are per file and
+// independent: two workers share the files (the machines ctdeface targets
+// have two cores). `spans` (may be null: every row) says which rows of each
+// slice the source can change; a file none of whose rows can change is not
+// decoded at all.
+RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
+                           const std::vector<RowSpan>* spans, const RewriteOptions& opt) {
   if (opt.out_root.empty()) throw Error("rewrite: no output folder given");
   RewriteResult result;
   gdcm::UIDGenerator uids;
@@ -81,34 +120,75 @@ RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& sta
   const std::string derivation = derivationText(opt);
 
   StagingArea staging(opt.out_root);
-  for (const auto& [index, slices] : slicesByFile(stack)) {
+  const auto files = slicesByFile(stack);
+  std::vector<std::filesystem::path> staged(files.size());
+  std::vector<std::string> sop_uids(files.size());
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::size_t index = files[f].first;
     if (index >= inv.instances.size()) throw Error(inv.root, "stack refers to a missing instance");
-    const DicomInstance& inst = inv.instances[index];
-    try {
-      const std::filesystem::path staged = staging.stage(inst.relative, inst.path);
-      FileEdit edit;
-      DecodedFrames decoded = decodePixels(inst);
-      edit.after = decoded.stored;
-      edit.changed = applySource(inst, slices, source, decoded, edit.after);
-      edit.before = std::move(decoded.stored);
-      if (opt.new_uids) {
-        edit.new_sop_uid = uids.Generate();
+    staged[f] = staging.stage(inv.instances[index].relative, inv.instances[index].path);
+    if (opt.new_uids) sop_uids[f] = uids.Generate();
+  }
+  std::vector<FileOutcome> outcomes(files.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (std::size_t f = next++; f < files.size(); f = next++) {
+      const auto& [index, slices] = files[f];
+      const DicomInstance& inst = inv.instances[index];
+      try {
+        FileEdit edit;
+        const bool untouched = spans && std::all_of(slices.begin(), slices.end(), [&](const FrameOfSlice& s) {
+                                 return (*spans)[s.k].empty();
+                               });
+        if (!untouched) {
+          DecodedFrames decoded = decodeForRewrite(inst);
+          edit.after = decoded.stored;
+          edit.changed = applySource(inst, slices, source, spans, decoded, edit.after);
+          edit.before = std::move(decoded.stored);
+        }
+        edit.new_sop_uid = sop_uids[f];
         edit.new_series_uid = series_uid;
+        edit.mark_defaced = opt.mark_defaced;
+        edit.derivation_description = derivation;
+        outcomes[f] = writeRewrittenFile(inst, edit, staged[f]);
+        outcomes[f].output = opt.out_root / inst.relative;
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) {
+          try {
+            throw;
+          } catch (const Error&) {
+            error = std::current_exception();  // already names its file
+          } catch (const std::exception& e) {
+            error = std::make_exception_ptr(Error(inst.path, e.what()));
+          }
+        }
+        next = files.size();
       }
-      edit.mark_defaced = opt.mark_defaced;
-      edit.derivation_description = derivation;
-      FileOutcome outcome = writeRewrittenFile(inst, edit, staged);
-      outcome.output = opt.out_root / inst.relative;
-      result.changed_voxels += outcome.changed_voxels;
-      result.files.push_back(std::move(outcome));
-    } catch (const Error&) {
-      throw;  // already names its file; the staging folder goes with `staging`
-    } catch (const std::exception& e) {
-      throw Error(inst.path, e.what());
     }
+  };
+  const unsigned n_threads = files.size() > 1 ? std::min(2u, std::max(1u, std::thread::hardware_concurrency())) : 1u;
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  // On error the staging folder goes with `staging`: nothing of the series stays.
+  if (error) std::rethrow_exception(error);
+  for (auto& o : outcomes) {
+    result.changed_voxels += o.changed_voxels;
+    result.files.push_back(std::move(o));
   }
   staging.commit();
   return result;
+}
+
+}  // namespace
+
+RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
+                                const RewriteOptions& opt) {
+  return rewriteFiles(inv, stack, source, nullptr, opt);
 }
 
 RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, const VoxelMask& mask,
@@ -129,7 +209,17 @@ RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, 
       throw Error(inst.path, "mask is " + std::to_string(mask.nx) + "x" + std::to_string(mask.ny) +
                                  ", the image " + std::to_string(inst.columns) + "x" + std::to_string(inst.rows));
   }
-  return rewriteSeriesFrom(inv, stack, from_mask, opt);
+  // Rows holding masked voxels, per slice: the face is a small part of the
+  // series, and files outside it are copied without being decoded.
+  std::vector<RowSpan> spans(mask.nz, RowSpan{1, 0});
+  for (std::size_t k = 0; k < mask.nz; ++k)
+    for (std::size_t j = 0; j < mask.ny; ++j) {
+      const std::uint8_t* row = &mask.data[(k * mask.ny + j) * mask.nx];
+      if (std::none_of(row, row + mask.nx, [](std::uint8_t b) { return b != 0; })) continue;
+      if (spans[k].empty()) spans[k].first = j;
+      spans[k].last = j;
+    }
+  return rewriteFiles(inv, stack, from_mask, &spans, opt);
 }
 
 }  // namespace ctd

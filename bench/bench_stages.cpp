@@ -1,0 +1,80 @@
+// Where the end-to-end time and memory of `ctdeface` go, stage by stage, on
+// one DICOM series (e.g. the 512 x 512 x 300 phantom of run_deface_bench.sh):
+//
+//   bench_stages SERIES_DIR OUT_DIR
+//
+// Runs the steps of the pipeline's processSeries one by one through the same
+// public functions (header pass, loadVolume, checkHuCalibration, the geometric
+// segmenter, rewriteSeries) and prints, after each, its wall time, the resident
+// set size and the peak so far (VmRSS / VmHWM from /proc/self/status). Not a
+// test: the figures of issue 3/7 come from run_deface_bench.sh.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "dicom/CaseDiscovery.h"
+#include "dicom/SeriesAssembler.h"
+#include "dicom/VolumeLoader.h"
+#include "pipeline/HuCalibration.h"
+#include "segment/Blend.h"
+#include "segment/GeometricSegmenter.h"
+#include "write/SeriesRewriter.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long statusKb(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return std::stol(line.substr(std::string(key).size()));
+  return -1;
+}
+
+struct Stages {
+  Clock::time_point t = Clock::now();
+  void operator()(const char* what) {
+    const auto now = Clock::now();
+    std::printf("%-22s %7.3f s   RSS %5ld MiB   peak %5ld MiB\n", what,
+                std::chrono::duration<double>(now - t).count(), statusKb("VmRSS:") / 1024,
+                statusKb("VmHWM:") / 1024);
+    t = Clock::now();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: bench_stages SERIES_DIR OUT_DIR\n");
+    return 2;
+  }
+  const std::filesystem::path out = argv[2];
+  std::filesystem::remove_all(out);
+  Stages lap;
+  const ctd::Discovery d = ctd::discoverCases(argv[1]);
+  ctd::CaseInventory inv = ctd::assembleCase(d.cases.at(0));
+  lap("headers");
+  const ctd::SeriesStack& stack = inv.stacks.at(0);
+  ctd::Volume vol = ctd::loadVolume(inv, stack);
+  lap("pixels -> HU");
+  const ctd::HuCalibration cal = ctd::checkHuCalibration(vol);
+  lap("HU check");
+  ctd::GeometricSegmenter seg;
+  ctd::FaceSegmentation fs = seg.segment(vol);
+  lap("segment");
+  const double fill = ctd::fillValueHu(vol, ctd::FillSpec{});
+  const std::size_t removed = fs.mask.count();
+  vol = ctd::Volume{};
+  lap("fill, count, free HU");
+  ctd::RewriteOptions ro;
+  ro.out_root = out;
+  ro.fill_hu = fill + cal.offset;
+  const ctd::RewriteResult rr = ctd::rewriteSeries(inv, stack, fs.mask, ro);
+  lap("rewrite + commit");
+  std::printf("%zu files written, %zu voxels removed (%zu changed)\n", rr.files.size(), removed, rr.changed_voxels);
+  return 0;
+}
