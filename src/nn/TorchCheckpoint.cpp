@@ -70,6 +70,10 @@ class CheckpointZip {
       got += static_cast<zip_uint64_t>(r);
     }
     if (got != st.size) throw Error(path_, "record " + name + " is truncated");
+    // libzip checks the CRC only when a read reaches the end of the entry.
+    char probe;
+    if (zip_fread(f.get(), &probe, 1) < 0)
+      throw Error(path_, "record " + name + " is corrupted: " + zip_file_strerror(f.get()));
     return out;
   }
 
