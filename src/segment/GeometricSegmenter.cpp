@@ -230,6 +230,69 @@ Cavity findCavity(const std::vector<float>& smooth, const Bits& fov, const Bits&
   return cav;
 }
 
+// The external nose stands proud of the cheeks. Cut only to face_depth_mm
+// from its own tip, its base (nasal bones, septum, the walls of the nasal
+// cavity) would stay as a ridge in front of the carved cheeks, and a 3D render
+// would still show a nose. So, per axial slice of the nose (from its tip up to
+// where it stops protruding at the nasion, and down to its base above the
+// lips), the band around the nose's ridge is carved to face_depth_mm behind
+// the level of the cheeks beside it instead. Built from the skin front per
+// slice and lateral ray (`fronts`, -inf where no body).
+struct NoseProfile {
+  std::vector<double> base;     // per slice: anterior position of the cheeks; NaN: not a nose slice
+  std::vector<double> lateral;  // per slice: lateral position of the nose's ridge (mm)
+  double tip_protrusion = 0;    // mm in front of the cheeks
+};
+
+// Only slices k_lo..k_hi-1 are looked at (the face's height: the vault's
+// crown would look like a protrusion too).
+// A slice that an oblique cap cuts (`complete` 0) shows only part of the
+// cheeks: below the nose it takes the nose's band from the whole slice above.
+NoseProfile noseProfile(const std::vector<double>& fronts, const std::vector<std::uint8_t>& complete, std::size_t nz,
+                        std::size_t k_lo, std::size_t k_hi, std::size_t bins, double c, double reach) {
+  constexpr double kCentral = 25;                  // the ridge is looked for within this of the axis (mm)
+  constexpr double kSideFrom = 20, kSideTo = 40;   // cheeks: this far beside the ridge (mm)
+  constexpr double kTip = 8, kStill = 3;           // protrusion of the tip slice, and of the rest of the nose (mm)
+  NoseProfile np{std::vector<double>(nz, std::numeric_limits<double>::quiet_NaN()), std::vector<double>(nz, 0)};
+  std::vector<double> protrusion(nz, -std::numeric_limits<double>::infinity()), cheeks(nz, 0);
+  const auto lateralOf = [&](std::size_t b) { return static_cast<double>(b) * c - reach; };
+  for (std::size_t k = k_lo; k < std::min(k_hi, nz); ++k) {
+    const double* f = &fronts[k * bins];
+    std::size_t ridge = bins;
+    for (std::size_t b = 0; b < bins; ++b)
+      if (std::abs(lateralOf(b)) <= kCentral && std::isfinite(f[b]) && (ridge == bins || f[b] > f[ridge])) ridge = b;
+    if (ridge == bins) continue;
+    double side[2] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+    for (std::size_t b = 0; b < bins; ++b) {
+      const double off = lateralOf(b) - lateralOf(ridge);
+      if (std::abs(off) >= kSideFrom && std::abs(off) <= kSideTo) side[off > 0] = std::max(side[off > 0], f[b]);
+    }
+    if (!std::isfinite(side[0]) || !std::isfinite(side[1])) continue;  // a cheek out of view
+    // The more anterior cheek: the carve never goes deeper than that side's own.
+    cheeks[k] = std::max(side[0], side[1]);
+    protrusion[k] = f[ridge] - cheeks[k];
+    np.lateral[k] = lateralOf(ridge);
+  }
+  const std::size_t tip =
+      static_cast<std::size_t>(std::max_element(protrusion.begin(), protrusion.end()) - protrusion.begin());
+  if (nz == 0 || !(protrusion[tip] >= kTip)) return np;
+  np.tip_protrusion = protrusion[tip];
+  np.base[tip] = cheeks[tip];
+  const auto carry = [&](std::size_t k, std::size_t from) {
+    np.base[k] = np.base[from];
+    np.lateral[k] = np.lateral[from];
+  };
+  std::size_t k = tip + 1;
+  for (; k < nz && protrusion[k] >= kStill; ++k) np.base[k] = cheeks[k];
+  // Below the tip the nose narrows to its base; a profile rising again is the lips.
+  for (k = tip; k-- > 0 && protrusion[k] >= kStill && protrusion[k] <= protrusion[k + 1] + 1;) np.base[k] = cheeks[k];
+  // A cap below the nose (its tip out of view) cuts the slices there; 10 mm
+  // reach the tip's remnant in the corner of the slab.
+  const std::size_t last = ++k;
+  while (k-- > 0 && !complete[k] && static_cast<double>(last - k) * c <= 10) carry(k, k + 1);
+  return np;
+}
+
 }  // namespace
 
 FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
@@ -451,17 +514,18 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // mouth or a cap that cuts the nasal cavity is behind that skin, so deep
   // tissue next to it (the skull base) is not skin-side along the ray.
   std::vector<float> ray_depth(n, std::numeric_limits<float>::infinity());
+  const double reach = c * static_cast<double>(g.nx + g.ny);
+  const auto bins = static_cast<std::size_t>(2 * reach / c) + 2;
+  std::vector<double> fronts;  // per slice and lateral ray: the skin's anterior position
   {
-    const double reach = c * static_cast<double>(g.nx + g.ny);
-    const auto bins = static_cast<std::size_t>(2 * reach / c) + 2;
-    std::vector<double> front(bins);
+    fronts.assign(g.nz * bins, -std::numeric_limits<double>::infinity());
     auto rayCoords = [&](std::size_t i, std::size_t j, std::size_t k, double& a, std::size_t& b) {
       const double dx = origin[0] + c * i - apex_x[k], dy = origin[1] + c * j - apex_y[k];
       a = dx * A[0] + dy * A[1];
       b = static_cast<std::size_t>(std::lround((-dx * A[1] + dy * A[0] + reach) / c));
     };
     for (std::size_t k = 0; k < g.nz; ++k) {
-      std::fill(front.begin(), front.end(), -std::numeric_limits<double>::infinity());
+      double* front = &fronts[k * bins];
       for (std::size_t j = 0; j < g.ny; ++j)
         for (std::size_t i = 0; i < g.nx; ++i) {
           const std::size_t idx = g.index(i, j, k);
@@ -523,6 +587,16 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     }
   }
 
+  const auto sliceAt = [&](double z) {
+    return static_cast<std::size_t>(std::clamp(std::floor((z - origin[2]) / c), 0.0, static_cast<double>(g.nz)));
+  };
+  const NoseProfile nose_profile =
+      noseProfile(fronts, complete, g.nz, sliceAt(z_low), std::isfinite(z_high) ? sliceAt(z_high) + 1 : 0, bins, c, reach);
+  constexpr double kNoseHalfWidth = 20;  // mm either side of the ridge: the nose's width at the cheeks
+  diag_.nose_protrusion_mm = nose_profile.tip_protrusion;
+  diag_.nose_slices = static_cast<int>(
+      std::count_if(nose_profile.base.begin(), nose_profile.base.end(), [](double b) { return !std::isnan(b); }));
+
   // Face in view: soft-tissue skin far from the brain inside the sector (a
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
@@ -537,8 +611,14 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         double ct;
         const double a = angleClass(i, j, k, ct);
         const bool in_sector = ct >= cos_half && a > 0;
-        if (in_sector && z <= z_high && depth[idx] <= opt_.face_depth_mm && ray_depth[idx] <= opt_.face_depth_mm &&
-            dcav[idx] >= opt_.face_brain_distance_mm)
+        const bool skin_side = depth[idx] <= opt_.face_depth_mm && ray_depth[idx] <= opt_.face_depth_mm;
+        bool nose = false;
+        if (!std::isnan(nose_profile.base[k])) {
+          const double dx = origin[0] + c * i - apex_x[k], dy = origin[1] + c * j - apex_y[k];
+          nose = std::abs(-dx * A[1] + dy * A[0] - nose_profile.lateral[k]) <= kNoseHalfWidth &&
+                 a >= nose_profile.base[k] - opt_.face_depth_mm;
+        }
+        if (in_sector && z <= z_high && (skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm)
           mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;

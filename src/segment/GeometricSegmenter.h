@@ -34,6 +34,8 @@ struct GeometricDiagnostics {
   Vec3 anterior{0, -1, 0};        // horizontal anterior axis used for the face sector
   double face_surface_ml = 0;     // soft-tissue skin far from the brain inside the sector
   double lowest_face_bone_z = 0;  // LPS z of the lowest facial bone (inferior limit), if any
+  double nose_protrusion_mm = 0;  // how far the nose's tip stands in front of the cheeks beside it
+  int nose_slices = 0;            // coarse axial slices carved to the cheeks' level (0: no nose found)
 };
 
 class GeometricSegmenter : public FaceSegmenter {

@@ -263,6 +263,67 @@ TEST(GeometricCases, RealGeHeadFaceRemovedSkullUntouched) {
   EXPECT_EQ(maskedInsideSkull(v, r.mask, &where), 0u) << where;
 }
 
+// The nose's bony and cartilaginous base must go with it: a carve that stops
+// 20 mm behind the nose's tip leaves the nasal bones, septum and the walls of
+// the nasal cavity standing as a ridge in front of the carved cheeks, and a
+// 3D render still shows a nose. Landmarks: "nose_ridge" in the fixture.
+TEST(GeometricCases, RealGeHeadNoseRidgeCarvedToTheCheeks) {
+  const Volume v = loadFirstCt(kData / "ct-head-ge-tilt", 20);
+  const auto r = GeometricSegmenter().segment(v);
+  ASSERT_TRUE(r.face_in_view) << r.note;
+  std::ifstream f(std::filesystem::path(CTD_SOURCE_DIR) / "tests" / "fixtures" / "ge-head-landmarks.json");
+  ASSERT_TRUE(f.good());
+  const auto js = nlohmann::json::parse(f);
+  auto lps = [](const nlohmann::json& e) {
+    return Vec3{e.at("lps")[0].get<double>(), e.at("lps")[1].get<double>(), e.at("lps")[2].get<double>()};
+  };
+  const auto& ridge = js.at("nose_ridge");
+  const Vec3 nasion = lps(ridge.at("nasion")), rhinion = lps(ridge.at("rhinion"));
+  const Vec3 ears = 0.5 * (lps(js.at("landmarks").at("ear_left")) + lps(js.at("landmarks").at("ear_right")));
+  const Vec3 ant = normalized(Vec3{nasion[0] - ears[0], nasion[1] - ears[1], 0});
+  const Vec3 lat{-ant[1], ant[0], 0};
+  // The ridge line from the nasion down to the rhinion, as a lateral offset at height z.
+  auto ridgeLateral = [&](double z) {
+    const double t = (z - nasion[2]) / (rhinion[2] - nasion[2]);
+    return dot(nasion, lat) + t * (dot(rhinion, lat) - dot(nasion, lat));
+  };
+  for (const char* name : {"nasal_dorsum_bone", "rhinion"}) {
+    const Vec3 p = lps(ridge.at(name));
+    const auto c = testing::countNear(v, r.mask, p, 2.0, [&](std::size_t idx) { return v.hu[idx] > 300; });
+    EXPECT_GT(c.tissue, 0u) << name << " is not on bone";
+    EXPECT_EQ(c.unmasked, 0u) << name;
+  }
+  // No bone in front of the nasion within 12 mm of the ridge, below the nasion.
+  std::size_t bone = 0, bone_left = 0;
+  // Per slice below the nasion: what is left within 10 mm of the ridge stands
+  // at most this far in front of what is left of the cheeks 22-40 mm beside it.
+  constexpr double kMaxRidgeMm = 7;
+  int ridge_slices = 0;
+  for (std::size_t k = 0; k < v.nz; ++k) {
+    double centre = -1e9, side[2] = {-1e9, -1e9};
+    for (std::size_t j = 0; j < v.ny; ++j)
+      for (std::size_t i = 0; i < v.nx; ++i) {
+        const Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
+        if (p[2] > nasion[2]) continue;
+        const std::size_t idx = v.index(i, j, k);
+        const double a = dot(p, ant), off = dot(p, lat) - ridgeLateral(p[2]);
+        if (std::abs(off) <= 12 && a > dot(nasion, ant) && v.hu[idx] > 300) {
+          ++bone;
+          bone_left += r.mask.data[idx] == 0;
+        }
+        if (v.hu[idx] <= -400 || r.mask.data[idx]) continue;
+        if (std::abs(off) <= 10) centre = std::max(centre, a);
+        if (std::abs(off) >= 22 && std::abs(off) <= 40) side[off > 0] = std::max(side[off > 0], a);
+      }
+    if (centre < -1e8 || side[0] < -1e8 || side[1] < -1e8) continue;
+    ++ridge_slices;
+    EXPECT_LE(centre - std::max(side[0], side[1]), kMaxRidgeMm) << "slice " << k;
+  }
+  EXPECT_GT(bone, 500u);  // the nasal bones are in the region: the check is not empty
+  EXPECT_EQ(bone_left, 0u) << "of " << bone << " bone voxels in front of the nasion";
+  EXPECT_GE(ridge_slices, 5);
+}
+
 TEST(GeometricCases, TiltedPhantomThroughDicomGivesTheSameRemoval) {
   PhantomSpec s = base();
   s.gantry_tilt_deg = 18.5;

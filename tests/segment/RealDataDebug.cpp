@@ -20,9 +20,9 @@ TEST(GeometricRealDebug, RendersGeHead) {
   GeometricSegmenter seg;
   const auto r = seg.segment(v);
   const auto& d = seg.diagnostics();
-  std::printf("%zux%zux%zu note %s cavity %.0f ml at (%.1f %.1f %.1f) A (%.2f %.2f)\n", v.nx, v.ny, v.nz,
-              r.note.c_str(), d.cavity_ml, d.cavity_centroid[0], d.cavity_centroid[1], d.cavity_centroid[2],
-              d.anterior[0], d.anterior[1]);
+  std::printf("%zux%zux%zu note %s cavity %.0f ml at (%.1f %.1f %.1f) A (%.2f %.2f) nose %.1f mm, %d slices\n",
+              v.nx, v.ny, v.nz, r.note.c_str(), d.cavity_ml, d.cavity_centroid[0], d.cavity_centroid[1],
+              d.cavity_centroid[2], d.anterior[0], d.anterior[1], d.nose_protrusion_mm, d.nose_slices);
   // Skin points for the landmark file: first pixel > -400 HU walking along a row or column.
   auto down = [&](std::size_t k, long i) {
     for (long j = 0; j < static_cast<long>(v.ny); ++j)
