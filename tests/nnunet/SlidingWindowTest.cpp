@@ -49,6 +49,14 @@ ImageGrid ramp(Shape3 s) {
   return g;
 }
 
+// The mechanics are checked with float32 accumulators (float16 rounding is checked by the parity
+// tests against nnU-Net itself).
+SlidingWindowOptions exact() {
+  SlidingWindowOptions o;
+  o.half_accumulators = false;
+  return o;
+}
+
 // A voxel-wise "network": logits k = (k + 1) * x + k. Tiling, padding, weighting and mirroring must
 // reproduce it exactly wherever the image is.
 PatchNetwork pointwise(int K, float scale = 1.0f) {
@@ -79,14 +87,14 @@ void expectPointwise(const ImageGrid& in, const ImageGrid& out, int K, float sca
 
 TEST(SlidingWindow, TilesCoverTheImageExactly) {
   const ImageGrid img = ramp({27, 43, 45});
-  SlidingWindowPredictor p({16, 32, 32}, 2, {});
+  SlidingWindowPredictor p({16, 32, 32}, 2, exact());
   EXPECT_EQ(p.tileCount(img.shape), 3u * 2u * 2u);
   expectPointwise(img, p.predictLogits(img, {pointwise(2)}), 2);
 }
 
 TEST(SlidingWindow, SmallerThanThePatchIsPaddedAndCroppedBack) {
   const ImageGrid img = ramp({5, 20, 33});
-  SlidingWindowPredictor p({8, 32, 32}, 3, {});
+  SlidingWindowPredictor p({8, 32, 32}, 3, exact());
   std::vector<std::int64_t> seen;
   const PatchNetwork net = [&](const Tensor& x) {
     seen = x.shape;
@@ -100,7 +108,7 @@ TEST(SlidingWindow, MirroringUndoesEachFlip) {
   // A network that is not flip-invariant: it adds the patch-local x coordinate. With mirroring,
   // each flipped prediction is flipped back, so the average adds the mean coordinate.
   const ImageGrid img = ramp({16, 32, 32});
-  SlidingWindowOptions o;
+  SlidingWindowOptions o = exact();
   o.mirror = true;
   o.mirror_axes = {0, 1, 2};
   SlidingWindowPredictor p({16, 32, 32}, 1, o);
@@ -124,14 +132,14 @@ TEST(SlidingWindow, MirroringUndoesEachFlip) {
 
 TEST(SlidingWindow, FoldsAreAveraged) {
   const ImageGrid img = ramp({20, 40, 36});
-  SlidingWindowPredictor p({16, 32, 32}, 2, {});
+  SlidingWindowPredictor p({16, 32, 32}, 2, exact());
   // Scales 1 and 3 average to 2.
   expectPointwise(img, p.predictLogits(img, {pointwise(2, 1.0f), pointwise(2, 3.0f)}), 2, 2.0f);
 }
 
 TEST(SlidingWindow, TwoDimensionalNetworkRunsSliceBySlice) {
   const ImageGrid img = ramp({4, 40, 30});
-  SlidingWindowOptions o;
+  SlidingWindowOptions o = exact();
   o.mirror = true;
   o.mirror_axes = {0, 1};
   SlidingWindowPredictor p({32, 32}, 2, o);

@@ -55,6 +55,7 @@ ExportedPrediction NnunetPredictor::predict(const ImageGrid& image, const Spacin
   so.step_size = opt_.step_size;
   so.mirror = opt_.tta;
   so.mirror_axes = mirror_axes_;
+  so.half_accumulators = opt_.half_accumulators;
   std::vector<std::int64_t> patch(plans_.patch_size.begin(), plans_.patch_size.end());
   SlidingWindowPredictor swp(patch, plans_.numSegmentationHeads(), so);
   std::vector<PatchNetwork> fns;
@@ -70,7 +71,8 @@ ExportedPrediction NnunetPredictor::predict(const ImageGrid& image, const Spacin
   ls.has_regions = plans_.has_regions;
   ls.regions_class_order = plans_.regions_class_order;
   return exportPrediction(logits, pre.props, targetSpacing(plans_, spacing_t),
-                          resamplingParams(plans_.resampling_probabilities), ls, with_probabilities);
+                          resamplingParams(plans_.resampling_probabilities), ls, with_probabilities,
+                          opt_.half_accumulators);
 }
 
 }  // namespace ctd::nnunet

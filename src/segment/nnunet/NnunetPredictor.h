@@ -21,6 +21,7 @@ struct PredictorOptions {
   std::vector<std::string> folds;    // empty: "all" if fold_all exists, else every numbered fold
   int threads = 0;                   // 0 = all cores
   bool bf16 = false;
+  bool half_accumulators = true;     // float16 logit accumulation as nnU-Net does (see SlidingWindowPredictor)
   std::string configuration;         // empty: from the folder name (..__3d_fullres), else 3d_fullres
   std::string checkpoint = "checkpoint_final.pth";
 };

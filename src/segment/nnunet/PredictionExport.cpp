@@ -40,13 +40,15 @@ std::vector<T> transposeValues(const std::vector<T>& v, const Shape3& shape, con
 
 ExportedPrediction exportPrediction(const ImageGrid& logits, const CaseProperties& props,
                                     const Spacing3& config_spacing, const ResamplingParams& probabilities_resampling,
-                                    const LabelScheme& labels, bool with_probabilities) {
+                                    const LabelScheme& labels, bool with_probabilities, bool half_logits) {
   const auto& tf = props.transpose_forward;
   const Spacing3 spacing_t{props.spacing[tf[0]], props.spacing[tf[1]], props.spacing[tf[2]]};
   ImageGrid res = resampleToShape(logits, props.shape_after_cropping, config_spacing, spacing_t,
                                   probabilities_resampling);
   const int K = res.channels;
   const std::size_t n = res.voxels();
+  if (half_logits)
+    for (float& v : res.data) v = static_cast<float>(static_cast<_Float16>(v));
 
   // Probabilities (softmax over channels, or sigmoid per region), in float32 like torch.
   const bool need_probs = with_probabilities || labels.has_regions;

@@ -35,8 +35,10 @@ struct ExportedPrediction {
 
 // `logits`: K channels on the preprocessed grid; `config_spacing`: the configuration's target
 // spacing as 3 entries (a 2D configuration's first entry is the original slice spacing).
+// `half_logits`: the resampled logits are stored as float16, as nnU-Net's resampling keeps the
+// dtype of its (float16) logits.
 ExportedPrediction exportPrediction(const ImageGrid& logits, const CaseProperties& props,
                                     const Spacing3& config_spacing, const ResamplingParams& probabilities_resampling,
-                                    const LabelScheme& labels, bool with_probabilities);
+                                    const LabelScheme& labels, bool with_probabilities, bool half_logits = true);
 
 }  // namespace ctd::nnunet

@@ -204,18 +204,18 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
         for (int& a : c) a += 1;
   }
 
-  ImageGrid logits(K, padded);
-  std::vector<float> weight(ImageGrid::voxels(padded), 0.0f);
+  const bool half = opt_.half_accumulators;
+  auto rnd = [half](float v) { return half ? roundToHalf(v) : v; };
   const std::size_t tile_vox = ImageGrid::voxels(tile);
   std::vector<std::int64_t> in_shape{1, C}, out_expect{1, K};
   for (auto p : patch_) {
     in_shape.push_back(p);
     out_expect.push_back(p);
   }
-  const std::size_t total = steps[0].size() * steps[1].size() * steps[2].size();
+  const std::size_t per_fold = steps[0].size() * steps[1].size() * steps[2].size();
+  const std::size_t total = per_fold * folds.size();
   std::size_t done = 0;
   nn::Tensor x(in_shape);
-  std::vector<float> pred(static_cast<std::size_t>(K) * tile_vox), fold_sum(pred.size());
 
   auto run = [&](const PatchNetwork& net, const std::vector<float>& input) {
     nn::Tensor t(in_shape, input);
@@ -226,19 +226,24 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
     return std::move(y.data);
   };
 
-  for (std::int64_t sz : steps[0])
-    for (std::int64_t sy : steps[1])
-      for (std::int64_t sx : steps[2]) {
-        // Gather the tile.
-        for (int c = 0; c < C; ++c)
-          for (std::int64_t z = 0; z < tile[0]; ++z)
-            for (std::int64_t y = 0; y < tile[1]; ++y) {
-              const float* src = img->channel(c) + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
-              std::copy(src, src + tile[2], x.data.data() + static_cast<std::size_t>(c) * tile_vox +
-                                                static_cast<std::size_t>((z * tile[1] + y) * tile[2]));
-            }
-        std::fill(fold_sum.begin(), fold_sum.end(), 0.0f);
-        for (const PatchNetwork& net : folds) {
+  // nnU-Net runs the whole sliding window per fold, normalises it, then averages the folds.
+  ImageGrid fold_sum;
+  ImageGrid logits(K, padded);
+  std::vector<float> weight(ImageGrid::voxels(padded));
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    const PatchNetwork& net = folds[f];
+    std::fill(logits.data.begin(), logits.data.end(), 0.0f);
+    std::fill(weight.begin(), weight.end(), 0.0f);
+    for (std::int64_t sz : steps[0])
+      for (std::int64_t sy : steps[1])
+        for (std::int64_t sx : steps[2]) {
+          for (int c = 0; c < C; ++c)
+            for (std::int64_t z = 0; z < tile[0]; ++z)
+              for (std::int64_t y = 0; y < tile[1]; ++y) {
+                const float* src = img->channel(c) + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
+                std::copy(src, src + tile[2], x.data.data() + static_cast<std::size_t>(c) * tile_vox +
+                                                  static_cast<std::size_t>((z * tile[1] + y) * tile[2]));
+              }
           std::vector<float> p = run(net, x.data);
           for (const auto& axes : combos) {
             std::vector<float> xin = x.data;
@@ -251,38 +256,49 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
             const float div = static_cast<float>(combos.size() + 1);
             for (float& v : p) v /= div;
           }
-          for (std::size_t i = 0; i < p.size(); ++i) fold_sum[i] += p[i];
-        }
-        const float nf = static_cast<float>(folds.size());
-        for (int k = 0; k < K; ++k)
+          for (int k = 0; k < K; ++k)
+            for (std::int64_t z = 0; z < tile[0]; ++z)
+              for (std::int64_t y = 0; y < tile[1]; ++y) {
+                const std::size_t t0 = static_cast<std::size_t>((z * tile[1] + y) * tile[2]);
+                float* dst = logits.channel(k) + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
+                const float* src = p.data() + static_cast<std::size_t>(k) * tile_vox + t0;
+                for (std::int64_t i = 0; i < tile[2]; ++i)
+                  dst[i] = rnd(dst[i] + src[i] * gauss[t0 + static_cast<std::size_t>(i)]);
+              }
           for (std::int64_t z = 0; z < tile[0]; ++z)
             for (std::int64_t y = 0; y < tile[1]; ++y) {
               const std::size_t t0 = static_cast<std::size_t>((z * tile[1] + y) * tile[2]);
-              float* dst = logits.channel(k) + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
-              const float* src = fold_sum.data() + static_cast<std::size_t>(k) * tile_vox + t0;
-              for (std::int64_t i = 0; i < tile[2]; ++i)
-                dst[i] += src[i] / nf * gauss[t0 + static_cast<std::size_t>(i)];
+              float* w = weight.data() + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
+              for (std::int64_t i = 0; i < tile[2]; ++i) w[i] = rnd(w[i] + gauss[t0 + static_cast<std::size_t>(i)]);
             }
-        for (std::int64_t z = 0; z < tile[0]; ++z)
-          for (std::int64_t y = 0; y < tile[1]; ++y) {
-            const std::size_t t0 = static_cast<std::size_t>((z * tile[1] + y) * tile[2]);
-            float* w = weight.data() + ((sz + z) * padded[1] + sy + y) * padded[2] + sx;
-            for (std::int64_t i = 0; i < tile[2]; ++i) w[i] += gauss[t0 + static_cast<std::size_t>(i)];
-          }
-        ++done;
-        if (progress) progress(done, total);
-      }
+          ++done;
+          if (progress) progress(done, total);
+        }
+    const std::size_t nv = weight.size();
+    for (int k = 0; k < K; ++k) {
+      float* l = logits.channel(k);
+      for (std::size_t i = 0; i < nv; ++i) l[i] = rnd(l[i] / weight[i]);
+    }
+    if (f == 0) {
+      fold_sum = logits;
+    } else {
+      for (std::size_t i = 0; i < fold_sum.data.size(); ++i) fold_sum.data[i] = rnd(fold_sum.data[i] + logits.data[i]);
+    }
+  }
+  if (folds.size() > 1) {
+    const float nf = static_cast<float>(folds.size());
+    for (float& v : fold_sum.data) v = rnd(v / nf);
+  }
 
-  // Normalise and cut the padding away.
+  // Cut the padding away.
+  if (padded == data.shape) return fold_sum;
   ImageGrid out(K, data.shape);
   for (int k = 0; k < K; ++k)
     for (std::int64_t z = 0; z < data.shape[0]; ++z)
       for (std::int64_t y = 0; y < data.shape[1]; ++y) {
         const std::size_t prow = static_cast<std::size_t>(((z + lo[0]) * padded[1] + y + lo[1]) * padded[2] + lo[2]);
-        const float* src = logits.channel(k) + prow;
-        const float* w = weight.data() + prow;
-        float* dst = out.channel(k) + (z * data.shape[1] + y) * data.shape[2];
-        for (std::int64_t i = 0; i < data.shape[2]; ++i) dst[i] = src[i] / w[i];
+        const float* src = fold_sum.channel(k) + prow;
+        std::copy(src, src + data.shape[2], out.channel(k) + (z * data.shape[1] + y) * data.shape[2]);
       }
   return out;
 }

@@ -4,7 +4,10 @@
 // pad_nd_image does), tiles at compute_steps_for_sliding_window positions, Gaussian importance
 // weighting (compute_gaussian: sigma = patch/8, peak 10, stored as float16, zeros replaced by the
 // smallest non-zero value), optional mirroring over the allowed axes with nnU-Net's combinations,
-// logits of several folds averaged, and the padding cropped away. Accumulates in float32.
+// logits of several folds averaged, and the padding cropped away. By default the accumulators
+// are rounded to float16 at every step exactly as nnU-Net 2.x keeps them (its CPU results arrays
+// are torch.half): at border voxels, where the Gaussian weights are tiny, that rounding decides
+// the result, so only this reproduces nnU-Net's output; float32 accumulation is an option.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -22,7 +25,11 @@ struct SlidingWindowOptions {
   bool use_gaussian = true;
   bool mirror = false;           // test-time augmentation
   std::vector<int> mirror_axes;  // spatial axes of the patch (0-based), nnU-Net's inference_allowed_mirroring_axes
+  bool half_accumulators = true; // float16 logits/weight sums like nnU-Net; false: float32
 };
+
+// Rounds to the nearest float16 value (round to nearest even, as torch's float -> half).
+inline float roundToHalf(float v) { return static_cast<float>(static_cast<_Float16>(v)); }
 
 // Tile origins per axis (compute_steps_for_sliding_window); image_size >= tile_size per axis.
 std::vector<std::vector<std::int64_t>> computeSteps(const std::vector<std::int64_t>& image_size,
