@@ -9,6 +9,7 @@
 #include "pipeline/Dicom2Nifti.h"
 #include "pipeline/Log.h"
 #include "pipeline/Version.h"
+#include "segment/nnunet/ModelStore.h"
 #include "write/NiftiToDicom.h"
 
 namespace {
@@ -22,6 +23,12 @@ void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
   app.add_flag("--remove-ears", o.remove_ears, "Also remove the outer ears");
   app.add_option("--hu-offset", o.hu_offset,
                  "Values are HU + this (for series whose rescale header is wrong); default: detected");
+  app.add_option("--step-size", o.step_size, "nnU-Net models: sliding-window step as a fraction of the patch (0.5)")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_flag("--tta", o.tta, "nnU-Net models: mirroring test-time augmentation (off, as in the original pipeline)");
+  app.add_option("--folds", o.folds, "nnU-Net models: folds to ensemble (default: all if present, else every fold)")
+      ->delimiter(',');
+  app.add_flag("--bf16", o.bf16, "nnU-Net models: bfloat16 convolutions (faster on AVX512-BF16 CPUs; check agreement)");
 }
 
 }  // namespace
@@ -56,6 +63,15 @@ int main(int argc, char** argv) {
   n2d->add_option("--ref", n2d_ref, "The original case or series folder")->required();
   n2d->add_option("-o,--output", n2d_out, "Output folder")->required();
   n2d->add_flag("--strict", n2d_strict, "Fail when the NIfTI does not cover every slice");
+
+  auto* model_cmd = app.add_subcommand("model", "Install and list nnU-Net models ($CTDEFACE_HOME/models)");
+  model_cmd->require_subcommand(1);
+  std::filesystem::path mi_src;
+  std::string mi_name = "cta-deface";
+  auto* mi = model_cmd->add_subcommand("install", "Install an nnU-Net results folder, or a .zip holding one");
+  mi->add_option("SOURCE", mi_src, "Results folder (dataset.json, plans.json, fold_*) or zip")->required();
+  mi->add_option("--name", mi_name, "Name to use with --model (default cta-deface)");
+  auto* ml = model_cmd->add_subcommand("list", "List the installed models");
 
   std::filesystem::path dn_in, dn_out;
   auto* dn = app.add_subcommand("deface-nifti", "Deface NIfTI images (a file or a folder); writes image and mask");
@@ -93,6 +109,22 @@ int main(int argc, char** argv) {
       ctd::log::info(std::to_string(r.files.size()) + " files written, " + std::to_string(r.changed_voxels) +
                      " voxels changed");
       return r.not_covered.empty() ? 0 : 1;
+    }
+    if (mi->parsed() || ml->parsed()) {
+      const ctd::nnunet::ModelStore store(ctd::nnunet::ModelStore::defaultHome());
+      if (mi->parsed()) {
+        try {
+          store.install(mi_src, mi_name, std::cout);
+        } catch (const ctd::Error& e) {
+          std::cerr << "error: " << e.what() << '\n';
+          return 1;
+        }
+        return 0;
+      }
+      const auto models = store.list();
+      if (models.empty()) std::cout << "no models installed in " << store.modelsDir().string() << '\n';
+      for (const auto& m : models) std::cout << m.line() << '\n';
+      return 0;
     }
     if (dn->parsed()) {
       int rc = 0;

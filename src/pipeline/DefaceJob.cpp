@@ -13,6 +13,8 @@
 #include "pipeline/Version.h"
 #include "segment/Blend.h"
 #include "segment/GeometricSegmenter.h"
+#include "segment/nnunet/ModelStore.h"
+#include "segment/nnunet/NnunetSegmenter.h"
 #include "volume/NiftiIO.h"
 #include "write/OtherFiles.h"
 #include "write/SeriesRewriter.h"
@@ -28,10 +30,14 @@ std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt) {
     g.remove_ears = opt.remove_ears;
     return std::make_unique<GeometricSegmenter>(g);
   }
-  // The nnU-Net engine (issue 4/7) is not part of this build yet; say so plainly
-  // instead of silently falling back to another model.
-  throw Error("model '" + opt.model +
-              "': the nnunet backend is not available in this build; use --model geometric");
+  // Anything else is an nnU-Net model: an installed name (cta-deface) or a results folder.
+  nnunet::PredictorOptions po;
+  po.step_size = opt.step_size;
+  po.tta = opt.tta;
+  po.folds = opt.folds;
+  po.bf16 = opt.bf16;
+  const nnunet::ModelStore store(nnunet::ModelStore::defaultHome());
+  return std::make_unique<nnunet::NnunetSegmenter>(store.resolve(opt.model), po, opt.model);
 }
 
 void checkInputOutput(const fs::path& input, const fs::path& output) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pipeline/Report.h"
 #include "segment/FaceSegmenter.h"
@@ -24,6 +25,12 @@ struct DefaceOptions {
   bool mark_defaced = false;
   bool keep_work = false;
   std::optional<double> hu_offset;  // true HU = value - offset; unset: detected (see HuCalibration.h)
+  // nnU-Net models (src/segment/nnunet): sliding-window step (fraction of the patch), mirroring
+  // test-time augmentation, folds (empty: "all" if present, else every fold found).
+  double step_size = 0.5;
+  bool tta = false;
+  std::vector<std::string> folds;
+  bool bf16 = false;  // bfloat16 convolutions (AVX512-BF16), a measured speed option
 };
 
 // Builds the segmenter named by `model`; throws ctd::Error with a one-line
