@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (issue 3/7), side by side in one run on a 512x512x~300
-# uncompressed phantom head series:
+# uncompressed phantom head series; each repeat runs `cp -r` and `ctdeface` on
+# the same folder back to back (both followed by `sync`, page cache warm for both):
 #   1. wall time of `ctdeface` as a ratio to `cp -r` of the same folder (goal <= 2x)
 #   2. the geometric segmenter's own time (goal <= 1 s on 2 cores), from the report
-#   3. peak RSS as a ratio to the series' pixel bytes (goal <= 3x)
-# Usage: bench/run_deface_bench.sh [build-dir] [repeats]
+#   3. peak RSS (/usr/bin/time) as a ratio to the series' pixel bytes (goal <= 3x)
+# Prints best and median over the repeats, and the load average before and
+# after: on a shared machine only the best repeats mean much.
+# Usage: bench/run_deface_bench.sh [build-dir] [repeats]   (BENCH_WORK=dir for the scratch folder)
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
-REPEATS=${2:-3}
+REPEATS=${2:-5}
 WORK=${BENCH_WORK:-$BUILD/bench-deface}
 mkdir -p "$WORK"
 SERIES="$WORK/phantom512"
@@ -19,8 +22,11 @@ IN="$SERIES/dicom"
 NFILES=$(ls "$IN" | wc -l)
 PIXEL_BYTES=$((512 * 512 * NFILES * 2))
 now() { date +%s.%N; }
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-best_cp=999999; best_ct=999999; best_seg=999999; peak_kb=0
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+cat "$IN"/* >/dev/null  # warm the page cache for the first repeat too
 for r in $(seq "$REPEATS"); do
   rm -rf "$WORK/cp-out" "$WORK/ct-out"; sync
   t0=$(now); cp -r "$IN" "$WORK/cp-out"; sync; t1=$(now)
@@ -30,15 +36,29 @@ for r in $(seq "$REPEATS"); do
   t1=$(now)
   ct_s=$(echo "$t1 - $t0" | bc -l)
   seg_s=$(python3 -c "import json;print(json.load(open('$WORK/ct-out/ctdeface-report.json'))['series'][0]['segment_seconds'])")
-  kb=$(cat "$WORK/rss.txt")
-  best_cp=$(echo "if ($cp_s < $best_cp) $cp_s else $best_cp" | bc -l)
-  best_ct=$(echo "if ($ct_s < $best_ct) $ct_s else $best_ct" | bc -l)
-  best_seg=$(echo "if ($seg_s < $best_seg) $seg_s else $best_seg" | bc -l)
-  [ "$kb" -gt "$peak_kb" ] && peak_kb=$kb
-  printf 'run %d: cp -r %.3f s, ctdeface %.3f s (segmenter %.3f s), peak RSS %d MiB\n' "$r" "$cp_s" "$ct_s" "$seg_s" $((kb / 1024))
+  kb=$(tail -1 "$WORK/rss.txt")
+  echo "$cp_s $ct_s $seg_s $kb" >>"$RESULTS"
+  printf 'run %d: cp -r %.3f s, ctdeface %.3f s (%.2fx; segmenter %.3f s), peak RSS %d MiB\n' "$r" "$cp_s" "$ct_s" \
+    "$(echo "$ct_s / $cp_s" | bc -l)" "$seg_s" $((kb / 1024))
 done
-printf '\nseries: %d files, 512x512, pixel bytes %d MiB, %d cores\n' "$NFILES" $((PIXEL_BYTES / 1048576)) "$(nproc)"
-printf 'best cp -r:        %.3f s\n' "$best_cp"
-printf 'best ctdeface:     %.3f s   ratio to cp -r: %.2fx (goal <= 2x)\n' "$best_ct" "$(echo "$best_ct / $best_cp" | bc -l)"
-printf 'best segmenter:    %.3f s   (goal <= 1 s)\n' "$best_seg"
-printf 'peak RSS:          %d MiB   ratio to pixel bytes: %.2fx (goal <= 3x)\n' $((peak_kb / 1024)) "$(echo "$peak_kb * 1024 / $PIXEL_BYTES" | bc -l)"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+rm -rf "$WORK/cp-out" "$WORK/ct-out"
+
+python3 - "$RESULTS" "$PIXEL_BYTES" "$NFILES" "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+pixel_bytes, nfiles, cores = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+cp, ct, seg, kb = (list(c) for c in zip(*rows))
+ratio = [b / a for a, b in zip(cp, ct)]
+rss = [k * 1024 / pixel_bytes for k in kb]
+med = statistics.median
+print(f"\nseries: {nfiles} files, 512x512, pixel bytes {pixel_bytes / 2**20:.0f} MiB, {cores} cores, "
+      f"{len(rows)} repeats; load average before {sys.argv[5]}, after {sys.argv[6]}")
+print(f"{'':28}{'best':>10}{'median':>10}")
+print(f"{'cp -r + sync (s)':28}{min(cp):10.3f}{med(cp):10.3f}")
+print(f"{'ctdeface + sync (s)':28}{min(ct):10.3f}{med(ct):10.3f}")
+print(f"{'1. ratio to cp -r (<= 2x)':28}{min(ct) / min(cp):9.2f}x{med(ratio):9.2f}x   (best: best/best; median: of per-run ratios)")
+print(f"{'2. segmenter (s, <= 1 s)':28}{min(seg):10.3f}{med(seg):10.3f}")
+print(f"{'3. peak RSS (MiB)':28}{min(kb) / 1024:10.0f}{med(kb) / 1024:10.0f}")
+print(f"{'   ratio to pixels (<= 3x)':28}{min(rss):9.2f}x{med(rss):9.2f}x   (max over repeats {max(rss):.2f}x)")
+PY

@@ -1,5 +1,7 @@
 #include "segment/GeometricSegmenter.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -656,6 +658,9 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // the coarse work before the native mask is made (peak memory).
   release(smooth, depth, ray_depth);
   release(fov, tissue, bone, cap, body, walled_body, body_filled, solid, face_bone);
+  // Once glibc has freed one block this large its mmap threshold rises, and
+  // later ones live in its heap, whose free pages it keeps: give them back.
+  ::malloc_trim(0);
   VoxelMask coarse_mask(g.nx, g.ny, g.nz);
   coarse_mask.data = std::move(mask);
   out.mask = maskToNative(coarse_mask, grid, v);

@@ -43,6 +43,7 @@ RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, 
 // fills row[0..nx) with the HU wanted at voxels (i, j, k) of the stack's native
 // grid, NaN where the stored value must stay as it is. A voxel whose wanted HU
 // maps to its current stored value is left untouched (and not counted).
+// Files are processed by two threads: `source` may be called concurrently.
 using HuRowSource = std::function<void(std::size_t j, std::size_t k, float* row)>;
 RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
                                 const RewriteOptions& opt);
