@@ -136,6 +136,8 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
   }
   if (!soft) return {Air, -1000};
 
+  // The line between the closed lips.
+  if (!open && z > -51 && z < -49 && ax < 22 && y < -87) return {Air, -1000};
   // Lips and chin.
   if (z > -52 && z < -36 && ell(x, y, z, 0, -90, -44, 24, 7, 6) <= 1) return {Lips, 60};
   if (jaw_zone) {
@@ -169,11 +171,19 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
 
   // Eyelids (closed) over the front of the globes.
   if (dg <= kGlobeR + 2.5 && y < kGlobeY - 5) return {SoftTissue, 45};
+  // Eye sockets: the skin folds back around the lids, so the closed eyes sit in
+  // hollows under the brow and beside the nose, as on a real face (the dark
+  // regions a face detector looks for first).
+  if (z > -12 && z < 16 && y < kGlobeY - 4 &&
+      ell(ax, y, z, kGlobeX + 1, kGlobeY - 22, kGlobeZ + 1, 19, 13, 12) <= 1)
+    return {Air, -1000};
 
   // Soft tissue envelopes: brow, cheeks, upper face, jaw, scalp, neck.
   if (z > 5 && z < 31 && ell(x, y, z, 0, -80, 18, 54, 13, 11) <= 1) return {SoftTissue, 40};
   if (z > -44 && z < 4 && ell(ax, y, z, 40, -64, -20, 22, 20, 22) <= 1) return {SoftTissue, 40};
-  if (z > -62 && z < 25 && y < 30 && sq3(x, y, z, 0, -30, -28, 62, 60, 50) <= 1) return {SoftTissue, 40};
+  // The face curves back from the midline towards the cheeks and temples.
+  if (z > -62 && z < 25 && y < 30 && y > -90 + 0.007 * x * x && sq3(x, y, z, 0, -30, -28, 62, 60, 50) <= 1)
+    return {SoftTissue, 40};
   if (jaw_zone && jz > -86 && sq3(x, jy, jz, 0, -36, -66, 54, 54, 18) <= 1) return {SoftTissue, 40};
   if (ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 13, kCavR[1] + 13, kCavR[2] + 13) <= 1)
     return {SoftTissue, 40};

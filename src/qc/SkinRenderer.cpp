@@ -1,0 +1,261 @@
+#include "qc/SkinRenderer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "segment/CoarseMorphology.h"
+#include "volume/SliceThreads.h"
+
+namespace ctd::qc {
+
+const char* toString(View v) {
+  switch (v) {
+    case View::Front: return "front";
+    case View::LeftOblique: return "left-oblique";
+    case View::RightOblique: return "right-oblique";
+    case View::Left: return "left";
+    case View::Right: return "right";
+  }
+  return "?";
+}
+
+const std::vector<View>& allViews() {
+  static const std::vector<View> v{View::Right, View::RightOblique, View::Front, View::LeftOblique, View::Left};
+  return v;
+}
+
+namespace {
+
+// Direction from the patient towards the viewer (LPS: anterior -Y, left +X).
+Vec3 towardsViewer(View v) {
+  const double h = std::sqrt(0.5);
+  switch (v) {
+    case View::Front: return {0, -1, 0};
+    case View::LeftOblique: return {h, -h, 0};
+    case View::RightOblique: return {-h, -h, 0};
+    case View::Left: return {1, 0, 0};
+    case View::Right: return {-1, 0, 0};
+  }
+  return {0, -1, 0};
+}
+
+// Trilinear sample in grid index space; outside -> -1000.
+struct Field {
+  const SkinGrid& g;
+  const std::vector<float>& f;
+  float at(long i, long j, long k) const {
+    if (i < 0 || j < 0 || k < 0 || i >= static_cast<long>(g.nx) || j >= static_cast<long>(g.ny) ||
+        k >= static_cast<long>(g.nz))
+      return -1000.0f;
+    return f[g.index(static_cast<std::size_t>(i), static_cast<std::size_t>(j), static_cast<std::size_t>(k))];
+  }
+  float sample(double x, double y, double z) const {
+    const double fx = std::floor(x), fy = std::floor(y), fz = std::floor(z);
+    const long i = static_cast<long>(fx), j = static_cast<long>(fy), k = static_cast<long>(fz);
+    const double a = x - fx, b = y - fy, c = z - fz;
+    const double c00 = at(i, j, k) + a * (at(i + 1, j, k) - at(i, j, k));
+    const double c10 = at(i, j + 1, k) + a * (at(i + 1, j + 1, k) - at(i, j + 1, k));
+    const double c01 = at(i, j, k + 1) + a * (at(i + 1, j, k + 1) - at(i, j, k + 1));
+    const double c11 = at(i, j + 1, k + 1) + a * (at(i + 1, j + 1, k + 1) - at(i, j + 1, k + 1));
+    const double c0 = c00 + b * (c10 - c00), c1 = c01 + b * (c11 - c01);
+    return static_cast<float>(c0 + c * (c1 - c0));
+  }
+};
+
+// Light at the viewer: Lambert for the form, a little Blinn-Phong for the
+// sheen that makes a nose tip and closed lids read, and a depth cue so that
+// the eye sockets sit darker than the brow and cheeks around them.
+std::uint8_t shade(double diffuse, double depth_mm) {
+  const double specular = std::pow(diffuse, 24.0);
+  const double cue = 1.0 - 0.45 * std::clamp(depth_mm / 90.0, 0.0, 1.0);
+  const double v = (0.10 + 0.72 * diffuse + 0.18 * specular) * cue;
+  return static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * v), 16L, 255L));
+}
+
+// Separable binomial blur [1 4 6 4 1]/16 along each axis: thick slices
+// resampled linearly leave terraces that the gradient normals would light up.
+void smooth(std::vector<float>& f, const SkinGrid& g) {
+  const std::size_t n[3] = {g.nx, g.ny, g.nz};
+  const std::size_t stride[3] = {1, g.nx, g.nx * g.ny};
+  for (int axis = 0; axis < 3; ++axis) {
+    const std::size_t len = n[axis], st = stride[axis];
+    if (len < 5) continue;
+    const int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
+    const std::size_t lines = n[a1] * n[a2];
+    forEachSlice(lines, len, [&](std::size_t line) {
+      const std::size_t u = line % n[a1], v = line / n[a1];
+      const std::size_t base = u * stride[a1] + v * stride[a2];
+      std::vector<float> in(len);
+      for (std::size_t t = 0; t < len; ++t) in[t] = f[base + t * st];
+      for (std::size_t t = 0; t < len; ++t) {
+        auto at = [&](long q) { return in[static_cast<std::size_t>(std::clamp(q, 0L, static_cast<long>(len) - 1))]; };
+        const long q = static_cast<long>(t);
+        f[base + t * st] = (at(q - 2) + 4 * at(q - 1) + 6 * at(q) + 4 * at(q + 1) + at(q + 2)) / 16.0f;
+      }
+    });
+  }
+}
+
+constexpr std::size_t kBlock = 4;
+
+}  // namespace
+
+BodyRegion SkinRenderer::body(const SkinGrid& g, const std::vector<float>& values) const {
+  BodyRegion r;
+  r.lo[0] = 1, r.hi[0] = 0;
+  if (g.empty()) return r;
+  const coarse::Grid cg{g.nx, g.ny, g.nz, g.spacing};
+  coarse::Bits above(values.size());
+  for (std::size_t x = 0; x < above.size(); ++x) above[x] = values[x] >= opt_.iso_hu;
+  // Opened first, so that thin shells touching the head (head holder, cushions,
+  // couch pads) fall off before the largest component is taken; then grown back
+  // by the opening plus two voxels of margin that keep the whole iso crossing inside.
+  r.inside = coarse::dilate(coarse::largestComponent(coarse::erode(above, cg, 2), cg), cg, 4);
+  r.lo[0] = g.nx, r.lo[1] = g.ny, r.lo[2] = g.nz;
+  r.bx = (g.nx + kBlock - 1) / kBlock, r.by = (g.ny + kBlock - 1) / kBlock, r.bz = (g.nz + kBlock - 1) / kBlock;
+  r.skip.assign(r.bx * r.by * r.bz, 255);
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j)
+      for (std::size_t i = 0; i < g.nx; ++i) {
+        if (!r.inside[g.index(i, j, k)]) continue;
+        r.lo[0] = std::min(r.lo[0], i), r.lo[1] = std::min(r.lo[1], j), r.lo[2] = std::min(r.lo[2], k);
+        r.hi[0] = std::max(r.hi[0], i), r.hi[1] = std::max(r.hi[1], j), r.hi[2] = std::max(r.hi[2], k);
+        r.skip[((k / kBlock) * r.by + j / kBlock) * r.bx + i / kBlock] = 0;
+      }
+  // Empty-space skipping: Chebyshev distance in blocks to the nearest body block
+  // (grown one ring per pass, capped), so rays cross the air in long strides.
+  for (std::uint8_t level = 1; level < 16; ++level) {
+    const std::vector<std::uint8_t> prev = r.skip;
+    for (std::size_t k = 0; k < r.bz; ++k)
+      for (std::size_t j = 0; j < r.by; ++j)
+        for (std::size_t i = 0; i < r.bx; ++i) {
+          std::uint8_t& v = r.skip[(k * r.by + j) * r.bx + i];
+          if (v != 255) continue;
+          bool near = false;
+          for (std::size_t c = k ? k - 1 : 0; c <= std::min(k + 1, r.bz - 1) && !near; ++c)
+            for (std::size_t b = j ? j - 1 : 0; b <= std::min(j + 1, r.by - 1) && !near; ++b)
+              for (std::size_t a = i ? i - 1 : 0; a <= std::min(i + 1, r.bx - 1) && !near; ++a)
+                near = prev[(c * r.by + b) * r.bx + a] == level - 1;
+          if (near) v = level;
+        }
+  }
+  return r;
+}
+
+std::vector<SkinImage> SkinRenderer::render(const SkinGrid& g, const std::vector<float>& values,
+                                            const BodyRegion& region, const std::vector<View>& views) const {
+  std::vector<SkinImage> out;
+  if (g.empty() || region.empty()) {  // no body at all: blank images keep the gallery's layout
+    for (View v : views) out.push_back({v, cv::Mat(64, 64, CV_8UC1, cv::Scalar(0))});
+    return out;
+  }
+  const auto& body = region.inside;
+  const auto& lo = region.lo;
+  const auto& hi = region.hi;
+  std::vector<float> field(values.size());
+  for (std::size_t x = 0; x < values.size(); ++x) field[x] = body[x] ? values[x] : -1000.0f;
+  smooth(field, g);
+  const Field F{g, field};
+  // Voxels that can be skipped safely from a point in block (i, j, k).
+  auto skipVoxels = [&](long i, long j, long k) {
+    const std::uint8_t v = region.skip[((static_cast<std::size_t>(k) / kBlock) * region.by +
+                                        static_cast<std::size_t>(j) / kBlock) * region.bx +
+                                       static_cast<std::size_t>(i) / kBlock];
+    return v <= 1 ? 0.0 : static_cast<double>((v - 1) * kBlock);
+  };
+  const float iso = opt_.iso_hu;
+  const double sp = g.spacing, px = opt_.pixel_mm, step = 0.5 * sp;
+
+  for (View view : views) {
+    const Vec3 to_viewer = towardsViewer(view);
+    const Vec3 d = -1.0 * to_viewer;
+    const Vec3 up{0, 0, 1};
+    const Vec3 right = cross(d, up);
+    double umin = 1e30, umax = -1e30, vmin = 1e30, vmax = -1e30, tmin = 1e30, tmax = -1e30;
+    for (int c = 0; c < 8; ++c) {
+      const Vec3 p = g.world(static_cast<double>((c & 1) ? hi[0] : lo[0]), static_cast<double>((c & 2) ? hi[1] : lo[1]),
+                             static_cast<double>((c & 4) ? hi[2] : lo[2]));
+      umin = std::min(umin, dot(p, right)), umax = std::max(umax, dot(p, right));
+      vmin = std::min(vmin, dot(p, up)), vmax = std::max(vmax, dot(p, up));
+      tmin = std::min(tmin, dot(p, d)), tmax = std::max(tmax, dot(p, d));
+    }
+    const double margin = 4 * px;
+    umin -= margin, umax += margin, vmin -= margin, vmax += margin, tmin -= sp, tmax += sp;
+    const int W = static_cast<int>(std::ceil((umax - umin) / px)) + 1;
+    const int H = static_cast<int>(std::ceil((vmax - vmin) / px)) + 1;
+    const auto steps = static_cast<long>(std::ceil((tmax - tmin) / step));
+    cv::Mat img(H, W, CV_8UC1, cv::Scalar(0));
+    std::vector<double> depth(static_cast<std::size_t>(W) * H, -1e30);
+    std::vector<float> lambert(depth.size(), 0);
+    auto toIndex = [&](const Vec3& p) { return (1.0 / sp) * (p - g.origin); };
+    const Vec3 dq = (step / sp) * d;
+
+    forEachSlice(static_cast<std::size_t>(H), static_cast<std::size_t>(W) * 64, [&](std::size_t r) {
+      const double vv = vmax - static_cast<double>(r) * px;
+      for (int c = 0; c < W; ++c) {
+        const double u = umin + c * px;
+        Vec3 q = toIndex(u * right + vv * up + tmin * d);
+        Vec3 prev = q;
+        for (long s = 0; s <= steps; ++s, prev = q, q = q + dq) {
+          const long i = std::lround(q[0]), j = std::lround(q[1]), k = std::lround(q[2]);
+          if (i < 0 || j < 0 || k < 0 || i >= static_cast<long>(g.nx) || j >= static_cast<long>(g.ny) ||
+              k >= static_cast<long>(g.nz))
+            continue;
+          if (!body[g.index(static_cast<std::size_t>(i), static_cast<std::size_t>(j), static_cast<std::size_t>(k))]) {
+            const double jump = skipVoxels(i, j, k) / (step / sp);
+            if (jump >= 2) {
+              const auto n = static_cast<long>(jump) - 1;
+              q = q + static_cast<double>(n) * dq;
+              s += n;
+            }
+            continue;
+          }
+          if (F.sample(q[0], q[1], q[2]) < iso) continue;
+          // Bisect between the last sample outside and this one.
+          Vec3 a = prev, b = q;
+          for (int it = 0; it < 5; ++it) {
+            const Vec3 m = 0.5 * (a + b);
+            (F.sample(m[0], m[1], m[2]) >= iso ? b : a) = m;
+          }
+          const Vec3 h = b;
+          const Vec3 grad{F.sample(h[0] + 1, h[1], h[2]) - F.sample(h[0] - 1, h[1], h[2]),
+                          F.sample(h[0], h[1] + 1, h[2]) - F.sample(h[0], h[1] - 1, h[2]),
+                          F.sample(h[0], h[1], h[2] + 1) - F.sample(h[0], h[1], h[2] - 1)};
+          const std::size_t pix = r * static_cast<std::size_t>(W) + static_cast<std::size_t>(c);
+          depth[pix] = dot(h, d) * sp;
+          lambert[pix] = static_cast<float>(std::max(0.0, dot(normalized(-1.0 * grad), to_viewer)));
+          break;
+        }
+      }
+    });
+    double nearest = 1e30;
+    for (double z : depth)
+      if (z > -1e29) nearest = std::min(nearest, z);
+    for (int r = 0; r < H; ++r)
+      for (int c = 0; c < W; ++c) {
+        const std::size_t pix = static_cast<std::size_t>(r) * W + static_cast<std::size_t>(c);
+        if (depth[pix] > -1e29) img.at<std::uint8_t>(r, c) = shade(lambert[pix], depth[pix] - nearest);
+      }
+    out.push_back({view, img});
+  }
+  return out;
+}
+
+}  // namespace ctd::qc
+
+namespace ctd::qc {
+
+cv::Mat sideBySide(const std::vector<SkinImage>& images) {
+  int w = 0, h = 0;
+  for (const auto& s : images) w += s.image.cols, h = std::max(h, s.image.rows);
+  cv::Mat out(std::max(h, 1), std::max(w, 1), CV_8UC1, cv::Scalar(0));
+  int x = 0;
+  for (const auto& s : images) {
+    s.image.copyTo(out(cv::Rect(x, (h - s.image.rows) / 2, s.image.cols, s.image.rows)));
+    x += s.image.cols;
+  }
+  return out;
+}
+
+}  // namespace ctd::qc

@@ -1,0 +1,63 @@
+#pragma once
+// Orthographic CPU ray casting of the skin (the body/air iso-surface) of a
+// SkinGrid, from the front, 45 degree obliques and both sides, in patient
+// space: "front" looks along +Y (posterior) from the anterior side with
+// superior (+Z) up, whatever the scanner's slice orientation. Only the largest
+// body component is drawn, so the couch, head holder and stray noise cannot
+// hide the face. Shaded with gradient normals and a light at the viewer.
+#include <cstdint>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "qc/SkinGrid.h"
+
+namespace ctd::qc {
+
+// Where the viewer stands, seen from the patient: the obliques are 45 degrees
+// from the front towards the patient's left / right, the sides are profiles.
+enum class View { Front, LeftOblique, RightOblique, Left, Right };
+const char* toString(View v);
+const std::vector<View>& allViews();
+
+struct RenderOptions {
+  double pixel_mm = 1.5;   // image pixel size (orthographic); the grid's spacing
+  float iso_hu = -400.0f;  // skin surface: halfway between air and fat
+};
+
+struct SkinImage {
+  View view = View::Front;
+  cv::Mat image;  // CV_8UC1; background 0
+};
+
+// The part of the grid the renders show: the largest connected body
+// component (plus a margin), its bounding box, and empty-space distances.
+struct BodyRegion {
+  std::vector<std::uint8_t> inside;  // per grid voxel
+  std::size_t lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};  // bounding box (inclusive); lo > hi: no body
+  std::vector<std::uint8_t> skip;    // per block of 4^3 voxels: Chebyshev distance to a body block
+  std::size_t bx = 0, by = 0, bz = 0;
+  bool empty() const { return hi[0] < lo[0]; }
+};
+
+class SkinRenderer {
+ public:
+  explicit SkinRenderer(RenderOptions opt = {}) : opt_(opt) {}
+
+  // The body in `values` (use grid.hu: the renders before and after defacing then
+  // share one body, and the defaced face is not mistaken for the table).
+  BodyRegion body(const SkinGrid& grid, const std::vector<float>& values) const;
+
+  // Renders `values` (on `grid`'s geometry: grid.hu, or grid.defacedValues())
+  // inside `body` from each view.
+  std::vector<SkinImage> render(const SkinGrid& grid, const std::vector<float>& values, const BodyRegion& body,
+                                const std::vector<View>& views) const;
+
+ private:
+  RenderOptions opt_;
+};
+
+// The views side by side (left to right as given), on one 8-bit image.
+cv::Mat sideBySide(const std::vector<SkinImage>& images);
+
+}  // namespace ctd::qc

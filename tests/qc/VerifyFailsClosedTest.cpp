@@ -1,0 +1,117 @@
+// --verify in the pipeline: a deliberately broken defacer (its mask misses the
+// nose) must make the series fail closed: status failed with "face still
+// detected", nothing of it in OUT, exit code 1. The segmenter is injected
+// through runDeface(options, segmenter).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "phantom/PhantomGenerator.h"
+#include "pipeline/DefaceJob.h"
+#include "segment/GeometricSegmenter.h"
+#include "synth/SyntheticSeries.h"
+
+namespace fs = std::filesystem;
+using namespace ctd;
+
+namespace {
+
+// The real geometric mask with every voxel within `radius` mm of the nose tip
+// taken out again: the nose stays in the "defaced" series.
+class NoseMissingSegmenter : public FaceSegmenter {
+ public:
+  NoseMissingSegmenter(Vec3 centre, double radius) : nose_(centre), radius_(radius) {}
+  std::string name() const override { return "broken-misses-nose"; }
+  FaceSegmentation segment(const Volume& v) override {
+    FaceSegmentation s = GeometricSegmenter().segment(v);
+    for (std::size_t k = 0; k < v.nz; ++k)
+      for (std::size_t j = 0; j < v.ny; ++j)
+        for (std::size_t i = 0; i < v.nx; ++i)
+          if (norm(v.world(static_cast<double>(i), static_cast<double>(j), k) - nose_) < radius_)
+            s.mask.data[s.mask.index(i, j, k)] = 0;
+    return s;
+  }
+
+ private:
+  Vec3 nose_;
+  double radius_;
+};
+
+struct Fixture {
+  fs::path root, in, out;
+  phantom::PhantomCase pc;
+};
+
+Fixture writePhantomCase(const std::string& name) {
+  Fixture f;
+  f.root = fs::path(CTD_BINARY_DIR) / ("qc-verify-" + name);
+  fs::remove_all(f.root);
+  f.in = f.root / "in";
+  f.out = f.root / "out";
+  phantom::PhantomSpec spec;  // a frontal adult head, 1 mm pixels, 2 mm slices
+  spec.yaw_deg = 8;
+  f.pc = phantom::makePhantom(spec);
+  synth::SeriesSpec s;
+  s.volume = f.pc.ct;
+  s.series_description = "phantom for --verify";
+  synth::writeSeries(s, f.in);
+  return f;
+}
+
+std::size_t dicomFilesUnder(const fs::path& dir) {
+  std::size_t n = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".dcm") ++n;
+  return n;
+}
+
+void expectRefused(const std::string& name, const std::string& landmark, double radius) {
+  Fixture f = writePhantomCase(name);
+  NoseMissingSegmenter broken(f.pc.landmark(landmark).value(), radius);
+  DefaceOptions opt;
+  opt.input = f.in;
+  opt.output = f.out;
+  const RunReport r = runDeface(opt, broken);
+  ASSERT_EQ(r.series.size(), 1u);
+  const SeriesRow& row = r.series[0];
+  std::cout << name << ": status " << toString(row.status) << ", error '" << row.error
+            << "', before: " << row.face_before.describe() << ", after: " << row.face_after.describe() << "\n"
+            << "  renders: " << (f.out / "qc" / row.qc_before_png).string() << ", "
+            << (f.out / "qc" / row.qc_after_png).string() << "\n";
+  EXPECT_TRUE(row.face_before.detected);
+  EXPECT_TRUE(row.face_after.detected);
+  EXPECT_EQ(row.status, SeriesStatus::Failed);
+  EXPECT_NE(row.error.find("face still detected"), std::string::npos) << row.error;
+  EXPECT_EQ(row.files_out, 0u);
+  EXPECT_EQ(dicomFilesUnder(f.out), 0u) << "a refused series left files in OUT";
+  EXPECT_EQ(r.exitCode(), 1);
+  // The curator still gets the pictures of why.
+  EXPECT_TRUE(fs::exists(f.out / "qc" / "index.html"));
+  EXPECT_TRUE(fs::exists(f.out / "qc" / row.qc_after_png));
+}
+
+}  // namespace
+
+// The brief's case: only the nose (35 mm around its tip) is left in place.
+TEST(VerifyFailsClosed, DefacerThatMissesTheNoseIsRefused) { expectRefused("broken-nose", "nose_tip", 35.0); }
+
+// A worse defacer: brow, eyes and nose (60 mm around the nasion) left in place.
+TEST(VerifyFailsClosed, DefacerThatMissesTheUpperFaceIsRefused) { expectRefused("broken-upper", "nasion", 60.0); }
+
+TEST(VerifyFailsClosed, NoVerifyWritesTheSameSeries) {
+  // The control: the same broken mask with --no-verify is written, so the
+  // failure above comes from the detector and nothing else.
+  Fixture f = writePhantomCase("noverify");
+  NoseMissingSegmenter broken(f.pc.landmark("nose_tip").value(), 35.0);
+  DefaceOptions opt;
+  opt.input = f.in;
+  opt.output = f.out;
+  opt.verify = false;
+  const RunReport r = runDeface(opt, broken);
+  ASSERT_EQ(r.series.size(), 1u);
+  EXPECT_EQ(r.series[0].status, SeriesStatus::Defaced) << r.series[0].error;
+  EXPECT_EQ(dicomFilesUnder(f.out), f.pc.ct.nz);
+}
