@@ -1,9 +1,11 @@
 // ctdeface command line. Exit codes: 0 every series defaced or had no face in
 // view; 1 any series failed or was partial; 2 usage error.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 
 #include "core/Error.h"
+#include "dicom/MemoryBudget.h"
 #include "pipeline/DefaceJob.h"
 #include "pipeline/DefaceNifti.h"
 #include "pipeline/Dicom2Nifti.h"
@@ -34,6 +36,10 @@ void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under a file size limit (ulimit -f) the kernel would kill the process with
+  // SIGXFSZ mid-write; ignored, write() fails with EFBIG and the series fails
+  // closed like on a full disk.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"ctdeface: removes the face from head and neck CT DICOM series, keeping everything else."};
   app.set_version_flag("--version", ctd::kVersion);
   ctd::DefaceOptions opt;
@@ -46,6 +52,10 @@ int main(int argc, char** argv) {
   app.add_flag("--copy-other", opt.copy_other, "Copy localizers, secondary captures and other non-CT files unchanged");
   app.add_flag("--new-uids", opt.new_uids, "Give written files new SOP and Series Instance UIDs");
   app.add_flag("--mark-defaced", opt.mark_defaced, "Mark written files as derived and de-identified (see README)");
+  std::string max_memory;
+  app.add_option("--max-memory", max_memory,
+                 "Most memory one series may take, e.g. 8G or 512M (default: half of RAM or of the container's limit); "
+                 "larger series are refused from their headers");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
   app.add_flag("-v,--verbose", verbose, "Say more (geometry, set-aside files, transcoding)");
   addDefaceOptions(app, opt);
@@ -136,6 +146,7 @@ int main(int argc, char** argv) {
       std::cerr << "error: -i/--dicom-root-in and -o/--dicom-root-out are required (see --help)\n";
       return kExitUsage;
     }
+    opt.max_memory = max_memory.empty() ? ctd::defaultMemoryLimit() : ctd::parseMemorySize(max_memory);
     ctd::checkInputOutput(opt.input, opt.output);
     (void)ctd::makeSegmenter(opt);  // a missing or unknown model is a usage error, before any work
     const ctd::RunReport report = ctd::runDeface(opt);

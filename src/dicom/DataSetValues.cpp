@@ -4,6 +4,7 @@
 #include <gdcmByteValue.h>
 #include <gdcmSequenceOfItems.h>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace ctd::dcm {
@@ -53,7 +54,8 @@ std::vector<double> getNumbers(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
     if (s.empty()) return {};
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || *end != '\0') return {};
+    // DS and IS hold finite decimals only: "NaN" or "inf" is a corrupt value.
+    if (end == s.c_str() || *end != '\0' || !std::isfinite(v)) return {};
     out.push_back(v);
   }
   return out;

@@ -15,7 +15,7 @@ namespace ctd::dcm {
 std::string getString(const gdcm::DataSet& ds, const gdcm::Tag& tag);
 // Multi-valued text split on '\', each value trimmed.
 std::vector<std::string> getStrings(const gdcm::DataSet& ds, const gdcm::Tag& tag);
-// DS / IS values parsed as numbers; any unparsable value gives an empty result.
+// DS / IS values parsed as numbers; any unparsable or non-finite value gives an empty result.
 std::vector<double> getNumbers(const gdcm::DataSet& ds, const gdcm::Tag& tag);
 std::optional<double> getNumber(const gdcm::DataSet& ds, const gdcm::Tag& tag);
 // Binary US value (GDCM has already swapped big-endian data to host order).

@@ -3,10 +3,13 @@
 #include <gdcmReader.h>
 #include <gdcmTransferSyntax.h>
 
+#include <algorithm>
+#include <climits>
 #include <set>
 #include <system_error>
 
 #include "core/Error.h"
+#include "dicom/AttributeTypeCheck.h"
 #include "dicom/GdcmQuiet.h"
 #include "dicom/DataSetValues.h"
 #include "dicom/InstanceClassifier.h"
@@ -35,7 +38,34 @@ std::optional<std::array<double, 2>> spacing(const std::vector<double>& v) {
 
 int integer(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
   const auto v = dcm::getNumber(ds, tag);
-  return v ? static_cast<int>(*v) : 0;
+  // A corrupt IS can hold any number; casting one beyond int is undefined.
+  if (!v || *v < INT_MIN || *v > INT_MAX) return 0;
+  return static_cast<int>(*v);
+}
+
+// Enhanced CT volumes hold hundreds to a few thousand frames; more than this
+// is a corrupt header, whose frame list alone would take gigabytes.
+constexpr std::uint64_t kMaxFrames = 1000000;
+
+// NumberOfFrames is believed only when the file can hold that many frames:
+// native frames take Rows x Columns samples each, compressed ones at least a
+// byte (deflate) or an 8-byte item header (encapsulated).
+void checkFrameCount(const DicomInstance& inst, const std::string& raw, std::uint64_t file_size, bool has_pixels) {
+  const std::uint64_t n = inst.number_of_frames;
+  const auto refuse = [&] {
+    throw Error(inst.path, "NumberOfFrames " + raw + " is implausible for a " + std::to_string(file_size) +
+                               "-byte file with Rows x Columns " + std::to_string(inst.rows) + " x " +
+                               std::to_string(inst.columns));
+  };
+  if (n > kMaxFrames) refuse();
+  if (!has_pixels || n <= 1) return;
+  const gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(inst.transfer_syntax.c_str());
+  std::uint64_t per_frame = 1;
+  if (ts.IsEncapsulated()) per_frame = 8;
+  else if (ts != gdcm::TransferSyntax::DeflatedExplicitVRLittleEndian)
+    per_frame = std::max<std::uint64_t>(1, std::uint64_t(inst.rows) * inst.columns * inst.samples_per_pixel *
+                                               inst.bits_allocated / 8);
+  if (n * per_frame > file_size) refuse();
 }
 
 // Fills the geometry / value-mapping attributes present in `ds` (a top-level
@@ -118,6 +148,7 @@ DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::f
   inst.has_pixel_data = has_pixels;
 
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  checkAttributeTypes(ds, file);
   const char* ts_uid = gdcm::TransferSyntax::GetTSString(ts);
   inst.transfer_syntax = ts_uid ? ts_uid : dcm::getString(meta, gdcm::Tag(0x0002, 0x0010));
   inst.sop_class_uid = dcm::getString(ds, gdcm::Tag(0x0008, 0x0016));
@@ -146,6 +177,7 @@ DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::f
   const int frames = integer(ds, gdcm::Tag(0x0028, 0x0008));
   inst.number_of_frames = frames > 0 ? static_cast<std::uint32_t>(frames) : 1;
   inst.gantry_tilt = dcm::getNumber(ds, gdcm::Tag(0x0018, 0x1120));
+  checkFrameCount(inst, std::to_string(inst.number_of_frames), size, inst.has_pixel_data);
 
   if (inst.has_pixel_data) readFrames(ds, inst);
   classifyInstance(inst);

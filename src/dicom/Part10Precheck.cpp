@@ -1,9 +1,13 @@
 #include "dicom/Part10Precheck.h"
 
+#include <gdcmTransferSyntax.h>
+
 #include <cstdint>
 #include <fstream>
 #include <string_view>
 #include <vector>
+
+#include "dicom/ElementWalk.h"
 
 namespace ctd {
 namespace {
@@ -38,9 +42,14 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
     why = "cannot read file size";
     return false;
   }
+  if (file_size == 0) {
+    why = "empty file (0 bytes): not DICOM";
+    return false;
+  }
 
   if (n >= 132 && std::string_view(reinterpret_cast<const char*>(buf.data() + 128), 4) == "DICM") {
     std::size_t pos = 132, elements = 0;
+    std::string syntax;
     while (pos + 8 <= n && u16(buf.data() + pos) == 0x0002) {
       const std::string_view vr(reinterpret_cast<const char*>(buf.data() + pos + 4), 2);
       if (vr[0] < 'A' || vr[0] > 'Z' || vr[1] < 'A' || vr[1] > 'Z' || vr == "SQ") {
@@ -61,6 +70,10 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
         why = "malformed File Meta Information (element runs past the end of the file)";
         return false;
       }
+      if (u16(buf.data() + pos + 2) == 0x0010 && pos + header + length <= n) {
+        syntax.assign(reinterpret_cast<const char*>(buf.data() + pos + header), length);
+        while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+      }
       pos += static_cast<std::size_t>(header + length);
       ++elements;
     }
@@ -68,7 +81,19 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
       why = "no File Meta Information after the DICM prefix";
       return false;
     }
-    return true;
+    // GDCM cannot read a data set in a syntax it does not know (and would
+    // guess): say which syntax it is.
+    if (!syntax.empty() && gdcm::TransferSyntax::GetTSType(syntax.c_str()) == gdcm::TransferSyntax::TS_END) {
+      why = "unknown transfer syntax " + syntax;
+      return false;
+    }
+    // Deflated data sets cannot be walked without inflating them; GDCM reads
+    // them through zlib, which reports a cut stream as an error.
+    if (syntax == "1.2.840.10008.1.2.1.99") return true;
+    const ElementEncoding enc = syntax == "1.2.840.10008.1.2"     ? ElementEncoding::ImplicitLittle
+                                : syntax == "1.2.840.10008.1.2.2" ? ElementEncoding::ExplicitBig
+                                                                  : ElementEncoding::ExplicitLittle;
+    return elementsFitInFile(file, pos, enc, why);
   }
   // No preamble: old files start straight with the data set (group 0008) or
   // with a meta group; anything else is not DICOM.

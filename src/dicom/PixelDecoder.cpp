@@ -1,5 +1,7 @@
 #include "dicom/PixelDecoder.h"
 
+#include <gdcmByteValue.h>
+#include <gdcmDataSet.h>
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
 #include <gdcmTransferSyntax.h>
@@ -63,7 +65,27 @@ struct BitLayout {
   }
 };
 
+// Native PixelData must hold exactly Rows x Columns x frames samples (one
+// byte of padding to an even length allowed): GDCM sizes its buffer from the
+// header and would quietly read a short value short or ignore a long one.
+void checkNativeLength(const DicomInstance& inst, const gdcm::DataSet& ds) {
+  const gdcm::Tag pixel_data(0x7FE0, 0x0010);
+  if (!ds.FindDataElement(pixel_data)) throw Error(inst.path, "no PixelData to decode");
+  const gdcm::ByteValue* bv = ds.GetDataElement(pixel_data).GetByteValue();
+  if (!bv) return;  // encapsulated: the codec checks its own stream
+  const std::uint64_t expected =
+      std::uint64_t(inst.rows) * inst.columns * inst.number_of_frames * inst.samples_per_pixel * (inst.bits_allocated / 8);
+  const std::uint64_t length = bv->GetLength();
+  if (length != expected && !(expected % 2 == 1 && length == expected + 1))
+    throw Error(inst.path, "PixelData holds " + std::to_string(length) + " bytes but Rows x Columns x frames (" +
+                               std::to_string(inst.rows) + " x " + std::to_string(inst.columns) + " x " +
+                               std::to_string(inst.number_of_frames) + ") at BitsAllocated " +
+                               std::to_string(inst.bits_allocated) + " needs " + std::to_string(expected));
+}
+
 }  // namespace
+
+void checkPixelHeader(const DicomInstance& inst) { checkHeader(inst); }
 
 DecodedFrames decodePixels(const DicomInstance& inst) {
   DecodedFrames out;
@@ -79,6 +101,7 @@ void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
   reader.SetFileName(file.string().c_str());
   if (!reader.Read()) throw Error(file, "GDCM cannot read the image (transfer syntax " + inst.transfer_syntax + ")");
   const gdcm::Image& img = reader.GetImage();
+  checkNativeLength(inst, reader.GetFile().GetDataSet());
   const gdcm::PixelFormat pf = img.GetPixelFormat();
   if (pf.GetSamplesPerPixel() != 1)
     throw Error(file, "SamplesPerPixel " + std::to_string(pf.GetSamplesPerPixel()) + " is not supported");

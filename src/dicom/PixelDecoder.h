@@ -14,6 +14,11 @@ struct DecodedFrames {
   std::vector<std::int32_t> stored;  // frame-major, then row-major: (f * rows + r) * columns + c
 };
 
+// The checks decodePixels makes of the header alone (pixel format, Rows x
+// Columns x frames against the file's size), without reading a pixel: lets a
+// caller refuse a file before allocating for it. Throws ctd::Error naming it.
+void checkPixelHeader(const DicomInstance& inst);
+
 // Throws ctd::Error naming the file on any decoding problem (corrupt stream,
 // wrong length, unsupported syntax, more than one sample per pixel, ...).
 DecodedFrames decodePixels(const DicomInstance& inst);

@@ -7,7 +7,9 @@
 //  * Frames are grouped by SeriesInstanceUID, then split by Rows/Columns,
 //    ImageOrientationPatient (rounded to 1e-3) and PixelSpacing (rounded to
 //    1e-4 mm). SliceThickness, ImageType and AcquisitionNumber do not split
-//    (a GE head series mixes 4 and 7 mm slices in one volume).
+//    (a GE head series mixes 4 and 7 mm slices in one volume). A split-off
+//    group of fewer than 3 frames next to a larger one (a slice turned within
+//    the series) is set aside: it cannot be defaced on its own.
 //  * Slices are sorted by ImagePositionPatient . normal, never InstanceNumber.
 //  * Frames at one position (within 0.01 mm): the same SOPInstanceUID or
 //    identical stored pixels -> one is dropped with a warning. Different
@@ -37,6 +39,8 @@ namespace {
 constexpr double kSamePositionMm = 0.01;
 constexpr double kGapRelTol = 0.01;
 constexpr double kTiltTolDeg = 0.5;
+// Fewer slices than this, split off a larger series by geometry, are set aside.
+constexpr std::size_t kMinSplinterSlices = 3;
 
 struct Candidate {
   std::size_t instance;
@@ -320,7 +324,22 @@ CaseInventory assembleCase(const CaseInput& input) {
   std::vector<SeriesStack> stacks;
   for (auto& [uid, groups] : series) {
     const bool split_geometry = groups.size() > 1;
+    std::size_t largest = 0;
+    for (const auto& [key, group] : groups) largest = std::max(largest, group.size());
     for (auto& [key, group] : groups) {
+      // A splinter of a series (one slice turned, a stray matrix) is no volume:
+      // the segmenter would find no face in it and it would be written as it
+      // is, face included. It is set aside (never written) instead.
+      if (split_geometry && group.size() < kMinSplinterSlices && group.size() < largest) {
+        const DicomInstance& first = inv.instances[group.front().instance];
+        for (const auto& c : group)
+          inv.set_aside.push_back(
+              {inv.instances[c.instance].path,
+               std::to_string(group.size()) + " image(s) of series " + std::to_string(first.series_number) +
+                   " whose orientation / matrix / pixel spacing differs from its other " + std::to_string(largest) +
+                   ": too few to deface on their own, not written"});
+        continue;
+      }
       GroupResult r = resolveGroup(inv, group);
       const DicomInstance& first = inv.instances[group.front().instance];
       if (!r.rejection.empty()) {

@@ -63,6 +63,9 @@ Volume loadVolume(const CaseInventory& inv, const SeriesStack& stack) {
                                  " differs from the rest of stack " + stack.name);
     v.slice_pos[k] = *f.position;
   }
+  // Every file's header is checked before the volume is allocated: a corrupt
+  // Rows/Columns in tiny files must be refused, not tried with gigabytes.
+  for (const auto& s : stack.slices) checkPixelHeader(inv.instances[s.instance]);
   allocateHu(v.hu, v.voxelCount());
 
   // Slices of one instance (multi-frame files) are decoded once, by one worker.

@@ -6,6 +6,7 @@
 
 #include "core/Error.h"
 #include "dicom/CaseDiscovery.h"
+#include "dicom/MemoryBudget.h"
 #include "dicom/SeriesAssembler.h"
 #include "dicom/VolumeLoader.h"
 #include "pipeline/HuCalibration.h"
@@ -51,6 +52,19 @@ void checkInputOutput(const fs::path& input, const fs::path& output) {
   if (!rel.empty() && *rel.begin() != "..") throw Error(output, "output folder is inside the input folder");
   auto rel2 = in.lexically_relative(out);
   if (!rel2.empty() && *rel2.begin() != "..") throw Error(output, "input folder is inside the output folder");
+  // Another tool's output folder is refused: ctdeface would mix its series into
+  // it and could replace a file at a mirrored path. Its own earlier output (a
+  // report, run state, work folder) is not: re-runs resume there.
+  std::error_code ec;
+  if (fs::is_directory(output, ec) && !fs::is_empty(output, ec)) {
+    bool ours = false;
+    for (const auto& e : fs::directory_iterator(output, ec))
+      ours = ours || e.path().filename().string().rfind("ctdeface-report", 0) == 0 ||
+             e.path().filename().string().rfind(".ctdeface-", 0) == 0;
+    if (!ours)
+      throw Error(output, "output folder is not empty and holds no earlier ctdeface run (no ctdeface-report.json): "
+                          "give an empty or new folder");
+  }
 }
 
 namespace {
@@ -82,6 +96,8 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<fs::path> nifti_written;
   try {
+    // From the headers, before a pixel is read: refused, not swapped or OOM-killed.
+    if (ctx.opt.max_memory) checkSeriesMemory(inv, stack, ctx.opt.max_memory);
     Volume vol = loadVolume(inv, stack);
     const HuCalibration cal = checkHuCalibration(vol, ctx.opt.hu_offset);
     if (cal.offset != 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // The main job: every case under the input, every CT series in it:
 // DICOM -> Volume -> face mask -> blend -> DICOM (+ optional NIfTI copies) -> report.
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@ struct DefaceOptions {
   bool mark_defaced = false;
   bool keep_work = false;
   std::optional<double> hu_offset;  // true HU = value - offset; unset: detected (see HuCalibration.h)
+  std::uint64_t max_memory = 0;      // --max-memory: bytes one series may take (0: no limit; see dicom/MemoryBudget.h)
   // nnU-Net models (src/segment/nnunet): sliding-window step (fraction of the patch), mirroring
   // test-time augmentation, folds (empty: "all" if present, else every fold found).
   double step_size = 0.5;

@@ -15,6 +15,7 @@
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
 #include "write/DatasetEdits.h"
+#include "write/FileCopy.h"
 #include "write/NativePixelPatch.h"
 #include "write/StoredSamples.h"
 #include "write/TransferSyntaxPolicy.h"
@@ -111,11 +112,7 @@ bool decodesTo(const DicomInstance& inst, const fs::path& written, const std::st
   }
 }
 
-void copyBytes(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw Error(from, "cannot copy: " + ec.message());
-}
+void copyBytes(const fs::path& from, const fs::path& to) { copyFileBytes(from, to); }
 
 void writeUncompressedSource(const DicomInstance& inst, const FileEdit& edit, const fs::path& staged,
                              FileOutcome& out) {

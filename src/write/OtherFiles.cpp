@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/Error.h"
+#include "write/FileCopy.h"
 #include "write/StagingArea.h"
 
 namespace fs = std::filesystem;
@@ -51,9 +52,7 @@ void copyOtherFiles(const std::vector<OtherFile>& files, const fs::path& out_roo
   for (const auto& f : files) {
     if (!f.copyable) continue;
     const fs::path staged = staging.stage(f.relative, f.path);
-    std::error_code ec;
-    fs::copy_file(f.path, staged, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw Error(f.path, "cannot copy: " + ec.message());
+    copyFileBytes(f.path, staged);
   }
   staging.commit();
 }

@@ -351,14 +351,18 @@ TEST(Synthetic, TruncatedPixelDataIsAnErrorNamingTheFile) {
   const fs::path dir = test::scratchDir("truncated");
   const auto files = synth::writeSeries(spec, dir);
   fs::resize_file(files[1], fs::file_size(files[1]) - 4000);
+  // Refused before GDCM parses it (GDCM's assertions abort on cut files; see
+  // ElementWalk.h): listed as not readable, with the element that is cut.
   const CaseInventory inv = assembleDir(dir);
-  ASSERT_EQ(inv.stacks.size(), 1u);
-  try {
-    loadVolume(inv, inv.stacks[0]);
-    FAIL() << "truncated file loaded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.file(), files[1]) << e.what();
-  }
+  bool named = false;
+  for (const auto& s : inv.skipped)
+    if (s.path == files[1]) {
+      named = true;
+      EXPECT_NE(s.reason.find("truncated file: (7FE0,0010) PixelData"), std::string::npos) << s.reason;
+    }
+  EXPECT_TRUE(named) << "the truncated file is not listed";
+  for (const auto& st : inv.stacks)
+    for (const auto& sl : st.slices) EXPECT_NE(inv.instances[sl.instance].path, files[1]);
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and runs each
+# for SECONDS (default 60), seeded from ../shared/data and the test fixtures.
+# Seeds are copied into a corpus folder (default build-fuzz/corpus/<target>);
+# nothing is written into the shared data. Crashes, OOMs and timeouts are saved
+# as build-fuzz/artifacts/<target>/<kind>-<hash> and make the script fail.
+#
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+shift || true
+ROOT=$(pwd)
+BUILD=${CTD_FUZZ_BUILD:-$ROOT/build-fuzz}
+SHARED=${CTD_SHARED_DATA:-$ROOT/../shared/data}
+JOBS=${CTD_FUZZ_JOBS:-2}
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(FuzzDicomSeries FuzzCheckpoint FuzzPlans)
+
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev libomp-14-dev)" >&2; exit 2; }
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$ROOT")}
+if [ ! -f "$BUILD/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCTDEFACE_FUZZ=ON -DCTDEFACE_BUILD_TESTS=OFF \
+    -DCTDEFACE_BUILD_BENCH=OFF -DCTDEFACE_MPI=OFF -DCTDEFACE_WERROR=ON >/dev/null
+fi
+ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"
+
+# Seeds: a few small real files per kind (a full series would make each input
+# megabytes and the fuzzer slow), copied, never linked, into the corpus.
+seed_dicom() {
+  local dir=$1
+  mkdir -p "$dir"
+  local n=0
+  while IFS= read -r -d '' f; do
+    [ "$(stat -c %s "$f")" -le 600000 ] || continue
+    cp "$f" "$dir/seed-$n.dcm"; n=$((n + 1))
+  done < <(find "$SHARED/ct-codec-slices" "$SHARED/ct-head-fullface-slicer" "$SHARED/ct-phantom-philips-multiseries" \
+             "$SHARED/ct-geometry-stubs" -type f ! -name '*.txt' ! -name '*.md' ! -name '*.json' -print0 2>/dev/null \
+           | sort -z | awk -v RS='\0' -v ORS='\0' 'NR % 7 == 1')
+  # Two slices of one series in one input: series assembly, not just one file.
+  local series=("$SHARED"/ct-head-fullface-slicer/*.dcm)
+  if [ -f "${series[0]:-}" ] && [ -f "${series[1]:-}" ]; then
+    { cat "${series[0]}"; printf 'CTD-FUZZ-NEXT-FILE'; cat "${series[1]}"; } > "$dir/seed-pair.dcm"
+  fi
+}
+seed_checkpoint() {
+  mkdir -p "$1"
+  find "$ROOT/tests/fixtures" -name '*.pth' -size -2M -print0 2>/dev/null | head -z -n 6 |
+    while IFS= read -r -d '' f; do cp "$f" "$1/$(echo "$f" | md5sum | cut -c1-12).pth"; done
+}
+seed_plans() {
+  mkdir -p "$1"
+  local i=0
+  while IFS= read -r -d '' plans; do
+    local ds; ds="$(dirname "$plans")/dataset.json"
+    [ -f "$ds" ] || continue
+    { cat "$plans"; printf 'CTD-FUZZ-NEXT-FILE'; cat "$ds"; } > "$1/seed-$i.json"; i=$((i + 1))
+    [ $i -lt 8 ] || break
+  done < <(find "$ROOT/tests/fixtures" -name plans.json -print0 2>/dev/null)
+}
+
+status=0
+for t in "${TARGETS[@]}"; do
+  corpus=${CTD_FUZZ_CORPUS:-$BUILD/corpus}/$t
+  artifacts=$BUILD/artifacts/$t
+  mkdir -p "$corpus" "$artifacts"
+  dict=()
+  case $t in
+    FuzzDicomSeries) seed_dicom "$corpus"; dict=(-dict="$ROOT/fuzz/dict/dicom.dict") ;;
+    FuzzCheckpoint) seed_checkpoint "$corpus" ;;
+    FuzzPlans) seed_plans "$corpus"; dict=(-dict="$ROOT/fuzz/dict/json.dict") ;;
+  esac
+  echo "== $t: ${SECONDS_EACH}s, corpus $corpus ($(ls "$corpus" | wc -l) inputs)"
+  # rss/malloc limits: a huge allocation is a bug (over-allocation), as is a
+  # 10 s iteration (hang).
+  if ! "$BUILD/fuzz/$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+      -timeout=10 -max_len=1048576 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" \
+      > "$BUILD/$t.log" 2>&1; then
+    status=1
+    echo "!! $t found a problem: see $BUILD/$t.log and $artifacts/" >&2
+    grep -E "ERROR|SUMMARY" "$BUILD/$t.log" | head -5 >&2 || true
+  fi
+  grep -E "^#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|stat::peak_rss" "$BUILD/$t.log" | tail -4 || true
+done
+exit $status

@@ -1,0 +1,191 @@
+#include "dicom/ElementWalk.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string_view>
+
+namespace ctd {
+namespace {
+
+constexpr std::uint32_t kUndefined = 0xFFFFFFFFu;
+constexpr int kMaxDepth = 64;
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string tagText(std::uint16_t g, std::uint16_t e) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "(%04X,%04X)", g, e);
+  return g == 0x7FE0 && e == 0x0010 ? std::string(buf) + " PixelData" : std::string(buf);
+}
+
+bool knownVr(std::string_view vr) {
+  for (std::string_view v : {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD",
+                             "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI",
+                             "UL", "UN", "UR", "US", "UT", "UV"})
+    if (vr == v) return true;
+  return false;
+}
+
+bool longVr(std::string_view vr) {
+  for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+    if (vr == v) return true;
+  return false;
+}
+
+class Walker {
+ public:
+  Walker(int fd, std::uint64_t size, ElementEncoding enc) : fd_(fd), size_(size), enc_(enc) {}
+
+  // Elements from `pos` to `end` (the end of a defined-length item or of the
+  // file), or to an item delimiter when `end` is undefined (0).
+  bool dataSet(std::uint64_t& pos, std::uint64_t end, int depth) {
+    if (depth > kMaxDepth) return corrupt("sequences nested deeper than " + std::to_string(kMaxDepth), pos);
+    const std::uint64_t limit = end ? end : size_;
+    // An undefined-length item (depth > 0, no end) must meet its delimiter.
+    const bool needs_delimiter = depth > 0 && !end;
+    while (pos < limit) {
+      unsigned char h[12];
+      if (pos + 8 > size_) return truncated("an element header", pos, 8);
+      if (!read(h, 8, pos)) return giveUp();
+      const std::uint16_t g = u16(h), e = u16(h + 2);
+      if (g == 0xFFFE) {
+        pos += 8;
+        if (e == 0xE00D && needs_delimiter) return true;  // item delimitation: this item ends
+        if (e == 0xE00D || e == 0xE0DD) continue;  // stray delimiter: GDCM skips it
+        return corrupt("item tag " + tagText(g, e) + " outside a sequence", pos - 8);
+      }
+      std::uint64_t value_at = pos + 8;
+      std::uint32_t length = 0;
+      std::string_view vr;
+      char vr_buf[2] = {char(h[4]), char(h[5])};
+      vr = std::string_view(vr_buf, 2);
+      if (enc_ == ElementEncoding::ImplicitLittle || !knownVr(vr)) {
+        // No VR where one belongs: GDCM retries such a file as a mix of
+        // explicit and implicit elements and then allocates this 4-byte
+        // length before reading it (gigabytes for a few corrupt bytes).
+        vr = {};
+        length = u32(h + 4);
+      } else {
+        if (longVr(vr)) {
+          if (pos + 12 > size_) return truncated("the header of " + tagText(g, e), pos, 12);
+          if (!read(h + 8, 4, pos + 8)) return giveUp();
+          length = u32(h + 8);
+          value_at = pos + 12;
+        } else {
+          length = u16(h + 6);
+        }
+      }
+      if (length == kUndefined) {
+        if (vr == "UN") return giveUp();  // implicit VR inside (CP-246): GDCM's business
+        pos = value_at;
+        if (!items(pos, depth + 1, tagText(g, e))) return false;
+        if (done_) return true;
+        continue;
+      }
+      if (value_at + length > size_) {
+        if (vr.empty() && enc_ != ElementEncoding::ImplicitLittle) {
+          why = "corrupt file: element " + tagText(g, e) + " at offset " + std::to_string(pos) +
+                " has no valid VR, and read without one its length (" + std::to_string(length) +
+                " bytes) runs past the end of the file";
+          return false;
+        }
+        return truncated(tagText(g, e), value_at, length);
+      }
+      pos = value_at + length;
+    }
+    if (needs_delimiter) return truncated("the item delimiter", pos, 8);
+    return true;
+  }
+
+  bool giveUp() {
+    done_ = true;
+    return true;
+  }
+  bool done() const { return done_; }
+  std::string why;
+
+ private:
+  // Items of an undefined-length sequence (or fragments of encapsulated
+  // pixel data) up to the sequence delimiter.
+  bool items(std::uint64_t& pos, int depth, const std::string& owner) {
+    if (depth > kMaxDepth) return corrupt("sequences nested deeper than " + std::to_string(kMaxDepth), pos);
+    for (;;) {
+      unsigned char h[8];
+      if (pos + 8 > size_) return truncated("an item of " + owner, pos, 8);
+      if (!read(h, 8, pos)) return giveUp();
+      const std::uint16_t g = u16(h), e = u16(h + 2);
+      const std::uint32_t length = u32(h + 4);
+      pos += 8;
+      if (g != 0xFFFE || (e != 0xE000 && e != 0xE0DD))
+        return corrupt(tagText(g, e) + " where an item of " + owner + " belongs", pos - 8);
+      if (e == 0xE0DD) return true;  // sequence delimitation
+      if (length == kUndefined) {
+        if (!dataSet(pos, 0, depth + 1)) return false;
+        if (done_) return true;
+        continue;
+      }
+      if (pos + length > size_) return truncated("an item of " + owner, pos, length);
+      // Nested data sets of defined length are walked too; fragments are opaque.
+      if (owner != "(7FE0,0010) PixelData") {
+        std::uint64_t inner = pos;
+        if (!dataSet(inner, pos + length, depth + 1)) return false;
+        if (done_) return true;
+      }
+      pos += length;
+    }
+  }
+
+  // GDCM meets these with a parse error, retries the file as a mix of
+  // explicit and implicit elements and can then allocate gigabytes.
+  bool corrupt(const std::string& what, std::uint64_t at) {
+    why = "corrupt file: " + what + " at offset " + std::to_string(at);
+    return false;
+  }
+
+  bool truncated(const std::string& what, std::uint64_t at, std::uint64_t length) {
+    why = "truncated file: " + what + " needs " + std::to_string(length) + " bytes at offset " +
+          std::to_string(at) + " but the file ends at " + std::to_string(size_);
+    return false;
+  }
+
+  bool read(unsigned char* dst, std::size_t n, std::uint64_t at) const {
+    return ::pread(fd_, dst, n, static_cast<off_t>(at)) == static_cast<ssize_t>(n);
+  }
+  std::uint16_t u16(const unsigned char* p) const {
+    return enc_ == ElementEncoding::ExplicitBig ? std::uint16_t(p[0] << 8 | p[1]) : std::uint16_t(p[0] | p[1] << 8);
+  }
+  std::uint32_t u32(const unsigned char* p) const {
+    if (enc_ == ElementEncoding::ExplicitBig)
+      return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
+  }
+
+  int fd_;
+  std::uint64_t size_;
+  ElementEncoding enc_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+bool elementsFitInFile(const std::filesystem::path& file, std::uint64_t start, ElementEncoding encoding,
+                       std::string& why) {
+  Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) return true;  // the caller's own open reports it
+  const off_t size = ::lseek(f.fd, 0, SEEK_END);
+  if (size < 0) return true;
+  Walker w(f.fd, static_cast<std::uint64_t>(size), encoding);
+  std::uint64_t pos = start;
+  if (w.dataSet(pos, 0, 0)) return true;
+  why = w.why;
+  return false;
+}
+
+}  // namespace ctd

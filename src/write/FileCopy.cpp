@@ -1,0 +1,53 @@
+#include "write/FileCopy.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/Error.h"
+
+namespace ctd {
+namespace {
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+void copyFileBytes(const std::filesystem::path& from, const std::filesystem::path& to) {
+  const auto fail = [&](const std::string& what, int e) {
+    throw Error(from, what + " " + to.filename().string() + " in the output: " + std::strerror(e));
+  };
+  Fd in{::open(from.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw Error(from, std::string("cannot open: ") + std::strerror(errno));
+  Fd out{::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  if (out.fd < 0) fail("cannot create", errno);
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    const ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(from, std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(out.fd, buf.data() + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) fail("cannot write", errno);
+      done += w;
+    }
+  }
+  if (::close(out.fd) != 0) {
+    out.fd = -1;
+    fail("cannot write", errno);
+  }
+  out.fd = -1;
+}
+
+}  // namespace ctd
