@@ -75,17 +75,17 @@ std::uint8_t shade(double diffuse, double depth_mm) {
 
 // Separable binomial blur [1 4 6 4 1]/16 along each axis: thick slices
 // resampled linearly leave terraces that the gradient normals would light up.
-void smooth(std::vector<float>& f, const SkinGrid& g) {
-  const std::size_t n[3] = {g.nx, g.ny, g.nz};
+// Only inside the box [lo, hi] (the body's): outside it the field is air anyway.
+void smooth(std::vector<float>& f, const SkinGrid& g, const std::size_t lo[3], const std::size_t hi[3]) {
   const std::size_t stride[3] = {1, g.nx, g.nx * g.ny};
   for (int axis = 0; axis < 3; ++axis) {
-    const std::size_t len = n[axis], st = stride[axis];
+    const std::size_t len = hi[axis] - lo[axis] + 1, st = stride[axis];
     if (len < 5) continue;
     const int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
-    const std::size_t lines = n[a1] * n[a2];
-    forEachSlice(lines, len, [&](std::size_t line) {
-      const std::size_t u = line % n[a1], v = line / n[a1];
-      const std::size_t base = u * stride[a1] + v * stride[a2];
+    const std::size_t n1 = hi[a1] - lo[a1] + 1, n2 = hi[a2] - lo[a2] + 1;
+    forEachSlice(n1 * n2, len, [&](std::size_t line) {
+      const std::size_t u = lo[a1] + line % n1, v = lo[a2] + line / n1;
+      const std::size_t base = u * stride[a1] + v * stride[a2] + lo[axis] * st;
       std::vector<float> in(len);
       for (std::size_t t = 0; t < len; ++t) in[t] = f[base + t * st];
       for (std::size_t t = 0; t < len; ++t) {
@@ -155,7 +155,7 @@ std::vector<SkinImage> SkinRenderer::render(const SkinGrid& g, const std::vector
   const auto& hi = region.hi;
   std::vector<float> field(values.size());
   for (std::size_t x = 0; x < values.size(); ++x) field[x] = body[x] ? values[x] : -1000.0f;
-  smooth(field, g);
+  smooth(field, g, lo, hi);
   const Field F{g, field};
   // Voxels that can be skipped safely from a point in block (i, j, k).
   auto skipVoxels = [&](long i, long j, long k) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "phantom/PhantomGenerator.h"
 #include "qc/FaceDetector.h"
+#include "qc/SeriesQc.h"
 #include "qc/SkinRenderer.h"
 #include "segment/GeometricSegmenter.h"
 
@@ -67,5 +69,45 @@ TEST(QcProbe, PhantomRenders) {
       if (!h.view.empty()) cv::rectangle(v.image, h.box, cv::Scalar(255), 2);
     }
     cv::imwrite((fs::path(out) / ("seed" + std::to_string(seed) + "_after.png")).string(), qc::sideBySide(afterCopy));
+  }
+}
+
+// Timing probe (skipped unless CTD_QC_TIMING is set): QC of a 512 x 512 x ~300
+// phantom series, the size the e2e benchmark uses.
+TEST(QcProbe, Timing512) {
+  if (!std::getenv("CTD_QC_TIMING")) GTEST_SKIP() << "set CTD_QC_TIMING=1";
+  phantom::PhantomSpec spec;
+  spec.matrix = 512;
+  spec.pixel_spacing_mm = 0.5;
+  spec.slice_step_mm = 0.8;
+  const auto pc = phantom::makePhantom(spec);
+  std::cout << pc.ct.nx << " x " << pc.ct.ny << " x " << pc.ct.nz << "\n";
+  const auto seg = GeometricSegmenter().segment(pc.ct);
+  const qc::SeriesQc qc(std::filesystem::path(CTD_BINARY_DIR) / "qc-timing");
+  auto cpu = [] { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; };
+  {
+    qc::SkinRenderer ren;
+    qc::FaceDetector det;
+    double c0 = cpu();
+    const auto g = qc::makeSkinGrid(pc.ct, &seg.mask);
+    double c1 = cpu();
+    const auto body = ren.body(g, g.hu);
+    double c2 = cpu();
+    const auto before = ren.render(g, g.hu, body, qc::allViews());
+    double c3 = cpu();
+    const auto after = ren.render(g, g.defacedValues(-1000), body, qc::allViews());
+    double c4 = cpu();
+    (void)det.detect(before);
+    (void)det.detect(after);
+    double c5 = cpu();
+    std::cout << "CPU s: grid " << c1 - c0 << " (" << g.nx << "x" << g.ny << "x" << g.nz << "), body " << c2 - c1
+              << ", render before " << c3 - c2 << ", after " << c4 - c3 << ", detect both " << c5 - c4 << "\n";
+  }
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = qc.run(pc.ct, seg.mask, -1000, "timing", "phantom512");
+    std::cout << "render " << r.render_seconds << " s, detect " << r.detect_seconds << " s, total with PNGs "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s; before "
+              << r.before.score << " after " << r.after.score << "\n";
   }
 }
