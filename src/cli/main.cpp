@@ -4,6 +4,9 @@
 #include <csignal>
 #include <iostream>
 
+#include "batch/BatchRun.h"
+#include "batch/ReportMerge.h"
+#include "batch/Shard.h"
 #include "core/Error.h"
 #include "dicom/MemoryBudget.h"
 #include "pipeline/DefaceJob.h"
@@ -11,6 +14,7 @@
 #include "pipeline/Dicom2Nifti.h"
 #include "pipeline/Log.h"
 #include "pipeline/Version.h"
+#include "segment/Blend.h"
 #include "segment/nnunet/ModelStore.h"
 #include "write/NiftiToDicom.h"
 
@@ -25,6 +29,9 @@ void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
   app.add_flag("--remove-ears", o.remove_ears, "Also remove the outer ears");
   app.add_option("--hu-offset", o.hu_offset,
                  "Values are HU + this (for series whose rescale header is wrong); default: detected");
+  app.add_option("--threads", o.threads,
+                 "Threads in all (0 = every core); a batch splits them between its -j cases (and MPI ranks on a machine)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--step-size", o.step_size, "nnU-Net models: sliding-window step as a fraction of the patch (0.5)")
       ->check(CLI::Range(0.01, 1.0));
   app.add_flag("--tta", o.tta, "nnU-Net models: mirroring test-time augmentation (off, as in the original pipeline)");
@@ -52,10 +59,18 @@ int main(int argc, char** argv) {
   app.add_flag("--copy-other", opt.copy_other, "Copy localizers, secondary captures and other non-CT files unchanged");
   app.add_flag("--new-uids", opt.new_uids, "Give written files new SOP and Series Instance UIDs");
   app.add_flag("--mark-defaced", opt.mark_defaced, "Mark written files as derived and de-identified (see README)");
+  bool no_qc = false, verify = false, no_verify = false;
+  app.add_flag("--no-qc", no_qc, "No skin renders, face detector or OUT/qc gallery (implies --no-verify)");
+  app.add_flag("--verify", verify, "Fail a series closed when its defaced render still shows a face (default)");
+  app.add_flag("--no-verify", no_verify, "Write series even when the face detector still finds a face after defacing");
+  std::string shard;
   std::string max_memory;
   app.add_option("--max-memory", max_memory,
                  "Most memory one series may take, e.g. 8G or 512M (default: half of RAM or of the container's limit); "
                  "larger series are refused from their headers");
+  app.add_option("-j,--jobs", opt.jobs, "Cases processed at once (they share --threads)")->check(CLI::PositiveNumber);
+  app.add_flag("--force", opt.force, "Redo every case, also those a previous run finished");
+  app.add_option("--shard", shard, "Only the cases of shard I of N, 1 <= I <= N (job arrays; Slurm --array=1-N: --shard $SLURM_ARRAY_TASK_ID/N)");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
   app.add_flag("-v,--verbose", verbose, "Say more (geometry, set-aside files, transcoding)");
   addDefaceOptions(app, opt);
@@ -73,6 +88,12 @@ int main(int argc, char** argv) {
   n2d->add_option("--ref", n2d_ref, "The original case or series folder")->required();
   n2d->add_option("-o,--output", n2d_out, "Output folder")->required();
   n2d->add_flag("--strict", n2d_strict, "Fail when the NIfTI does not cover every slice");
+
+  auto* report_cmd = app.add_subcommand("report", "Work with run reports");
+  report_cmd->require_subcommand(1);
+  std::filesystem::path merge_dir;
+  auto* merge = report_cmd->add_subcommand("merge", "Merge the --shard reports in OUT into ctdeface-report.json/.csv");
+  merge->add_option("OUT", merge_dir, "The output folder the shards wrote to")->required();
 
   auto* model_cmd = app.add_subcommand("model", "Install and list nnU-Net models ($CTDEFACE_HOME/models)");
   model_cmd->require_subcommand(1);
@@ -120,6 +141,11 @@ int main(int argc, char** argv) {
                      " voxels changed");
       return r.not_covered.empty() ? 0 : 1;
     }
+    if (merge->parsed()) {
+      const ctd::RunReport r = ctd::batch::mergeShardReports(merge_dir);
+      ctd::log::info(std::to_string(r.cases.size()) + " cases merged into " + (merge_dir / "ctdeface-report.json").string());
+      return r.exitCode();
+    }
     if (mi->parsed() || ml->parsed()) {
       const ctd::nnunet::ModelStore store(ctd::nnunet::ModelStore::defaultHome());
       if (mi->parsed()) {
@@ -147,10 +173,23 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     opt.max_memory = max_memory.empty() ? ctd::defaultMemoryLimit() : ctd::parseMemorySize(max_memory);
+    if (!shard.empty()) {
+      const ctd::batch::Shard s = ctd::batch::parseShard(shard);
+      opt.shard_index = s.index;
+      opt.shard_count = s.count;
+    }
+    if (verify && (no_verify || no_qc)) {
+      // --verify runs the detector on the QC renders: it cannot run without them.
+      std::cerr << "error: --verify needs the QC renders: it cannot be combined with " << (no_qc ? "--no-qc" : "--no-verify")
+                << '\n';
+      return kExitUsage;
+    }
+    opt.qc = !no_qc;
+    opt.verify = opt.qc && !no_verify;
     ctd::checkInputOutput(opt.input, opt.output);
     (void)ctd::makeSegmenter(opt);  // a missing or unknown model is a usage error, before any work
-    const ctd::RunReport report = ctd::runDeface(opt);
-    return report.exitCode();
+    (void)ctd::parseFillSpec(opt.fill);
+    return ctd::batch::runBatchCommand(opt);
   } catch (const ctd::Error& e) {
     std::cerr << "error: " << e.what() << '\n';
     return kExitUsage;

@@ -12,13 +12,13 @@
 
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
+#include "volume/SliceThreads.h"
 
 namespace ctd {
 namespace {
 
-// Decoding is CPU-bound (JPEG, J2K) or I/O-bound; two workers match the
-// machines ctdeface targets without oversubscribing a shared host.
-constexpr unsigned kMaxThreads = 2;
+// Decoding is CPU-bound (JPEG, J2K) or I/O-bound: as many workers as the
+// case's thread budget (sliceThreadBudget: two unless the batch says otherwise).
 
 // A 512 x 512 x 300 stack is 300 MB of floats: with 4 KiB pages that is 77k
 // page faults (most of loading's system time). Asking for transparent huge
@@ -109,7 +109,7 @@ Volume loadVolume(const CaseInventory& inv, const SeriesStack& stack) {
       }
     }
   };
-  const unsigned n_threads = static_cast<unsigned>(std::min<std::size_t>(kMaxThreads, jobs.size()));
+  const unsigned n_threads = static_cast<unsigned>(std::min<std::size_t>(sliceThreadBudget(), jobs.size()));
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
   worker();

@@ -10,10 +10,15 @@
 
 namespace ctd {
 
+// Threads one case may use, for loops started on the current thread: the batch
+// (src/batch) sets it on each case worker from --threads and -j; 0 = two.
+inline thread_local unsigned t_slice_thread_budget = 0;
+inline unsigned sliceThreadBudget() { return t_slice_thread_budget ? t_slice_thread_budget : 2u; }
+
 template <class Fn>
 void forEachSlice(std::size_t n, std::size_t work_per_item, Fn fn) {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned n_threads = (n < 2 || n * work_per_item < 65536) ? 1u : std::min(2u, hw);
+  const unsigned n_threads = (n < 2 || n * work_per_item < 65536) ? 1u : std::min(sliceThreadBudget(), hw);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t k = next++; k < n; k = next++) fn(k);

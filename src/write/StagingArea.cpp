@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/Error.h"
+#include "core/TestKillPoint.h"
 
 namespace fs = std::filesystem;
 
@@ -89,6 +90,7 @@ void syncFileSystemOf(const fs::path& dir) {
 
 void StagingArea::commit() {
   if (!staged_.empty()) syncFileSystemOf(folder_);
+  testKillPoint("series-staged");
   std::vector<fs::path> moved;
   std::set<fs::path> parents;
   try {
@@ -100,6 +102,7 @@ void StagingArea::commit() {
       if (ec) throw Error(final_path, "cannot move the written file into place: " + ec.message());
       moved.push_back(final_path);
       parents.insert(final_path.parent_path());
+      testKillPoint("series-commit");
     }
     for (const auto& p : parents) syncPath(p, true);
   } catch (...) {
