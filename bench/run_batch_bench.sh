@@ -52,9 +52,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 same=yes
 for o in j2 mpi3; do
-  diff -rq --exclude=.ctdeface-state --exclude='ctdeface-report.*' "$WORK/out-j1" "$WORK/out-$o" >/dev/null || same=no
+  diff -rq --exclude=.ctdeface-state --exclude=.ctdeface-work --exclude='ctdeface-report.*' "$WORK/out-j1" "$WORK/out-$o" >/dev/null || same=no
 done
-python3 - "$CASES" "$NFILES" "$j1" "$j2" "$mpi" "$LOAD_BEFORE" "$LOAD_AFTER" "$same" "$(nproc)" <<'PY'
+STATUSES=$(python3 -c "import json,collections;print(dict(collections.Counter(c['status'] for c in json.load(open('$WORK/out-j1/ctdeface-report.json'))['cases'])))")
+python3 - "$CASES" "$NFILES" "$j1" "$j2" "$mpi" "$LOAD_BEFORE" "$LOAD_AFTER" "$same" "$(nproc)" "$STATUSES" <<'PY'
 import sys
 cases, files = int(sys.argv[1]), int(sys.argv[2])
 j1, j2, mpi = map(float, sys.argv[3:6])
@@ -63,5 +64,6 @@ for name, t in (("-j 1", j1), ("-j 2", j2), ("mpirun -np 3", mpi)):
     print(f"  {name:14s} {t:8.2f} s   {cases / t:6.2f} cases/s")
 print(f"  -j 2 vs -j 1:           {j1 / j2:.2f}x  (goal >= 1.8x on 2 cores)")
 print(f"  mpirun -np 3 vs -j 2:   {j2 / mpi:.2f}x")
-print(f"  outputs identical across the three runs (state and reports aside): {sys.argv[8]}")
+print(f"  outputs identical across the three runs (state, work folders and reports aside): {sys.argv[8]}")
+print(f"  case statuses (-j 1 run): {sys.argv[10]}")
 PY

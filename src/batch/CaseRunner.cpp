@@ -89,7 +89,10 @@ CaseReport CaseRunner::run(const CaseInput& c, const std::vector<SetAside>& walk
   state.tool_version = kVersion;
   state.options = options_;
   try {
+    const auto th = std::chrono::steady_clock::now();
     state.inputs = stampInputs(c);
+    log::detail(name + ": inputs hashed in " +
+                std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - th).count()) + " s");
   } catch (const std::exception& e) {
     CaseReport r;
     r.name = name;

@@ -2,12 +2,15 @@
 
 #include <cstdio>
 #include <fstream>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/AtomicFile.h"
 #include "core/Error.h"
 #include "pipeline/Version.h"
+#include "volume/SliceThreads.h"
 
 namespace fs = std::filesystem;
 
@@ -29,11 +32,32 @@ std::string encodeCaseName(const std::string& name) {
   return out;
 }
 
-std::vector<FileStamp> stampInputs(const CaseInput& c) {
-  std::vector<FileStamp> out;
-  out.reserve(c.files.size());
-  for (const auto& f : c.files) out.push_back(stampFile(f, f.lexically_relative(c.root).string(), true));
+namespace {
+
+// Hashing reads every byte once more (from the page cache): spread the files
+// over the case's threads so it costs wall time only where cores are idle.
+std::vector<FileStamp> stampAll(const std::vector<std::pair<fs::path, std::string>>& files) {
+  std::vector<FileStamp> out(files.size());
+  std::mutex m;
+  std::exception_ptr error;
+  forEachSlice(files.size(), std::size_t{1} << 20, [&](std::size_t i) {
+    try {
+      out[i] = stampFile(files[i].first, files[i].second, true);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(m);
+      if (!error) error = std::current_exception();
+    }
+  });
+  if (error) std::rethrow_exception(error);
   return out;
+}
+
+}  // namespace
+
+std::vector<FileStamp> stampInputs(const CaseInput& c) {
+  std::vector<std::pair<fs::path, std::string>> files;
+  for (const auto& f : c.files) files.emplace_back(f, f.lexically_relative(c.root).string());
+  return stampAll(files);
 }
 
 CaseStateStore::CaseStateStore(const fs::path& out_root, const fs::path& nifti_root)
@@ -93,18 +117,23 @@ void CaseStateStore::removeTemporaries(const std::string& case_name) const {
 }
 
 std::vector<OutputStamp> CaseStateStore::stampOutputs(const std::vector<fs::path>& outputs) const {
-  std::vector<OutputStamp> out;
+  std::vector<std::string> roots;
+  std::vector<std::pair<fs::path, std::string>> files;
   for (const auto& p : outputs) {
     const auto rel_out = p.lexically_relative(out_root_);
-    const bool in_out = !rel_out.empty() && *rel_out.begin() != "..";
-    if (in_out) {
-      out.push_back({"out", stampFile(p, rel_out.string(), true)});
+    if (!rel_out.empty() && *rel_out.begin() != "..") {
+      roots.push_back("out");
+      files.emplace_back(p, rel_out.string());
       continue;
     }
     const auto rel_nifti = nifti_root_.empty() ? fs::path() : p.lexically_relative(nifti_root_);
     if (rel_nifti.empty() || *rel_nifti.begin() == "..") throw Error(p, "written outside the output folders");
-    out.push_back({"nifti", stampFile(p, rel_nifti.string(), true)});
+    roots.push_back("nifti");
+    files.emplace_back(p, rel_nifti.string());
   }
+  const std::vector<FileStamp> stamps = stampAll(files);
+  std::vector<OutputStamp> out;
+  for (std::size_t i = 0; i < stamps.size(); ++i) out.push_back({roots[i], stamps[i]});
   return out;
 }
 
