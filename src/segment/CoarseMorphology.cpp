@@ -330,15 +330,22 @@ std::vector<float> boxMean(const std::vector<float>& v, const Grid& g, int radiu
   // voxels is innermost so that it vectorises.
   forEachSlice(nz, plane * w * w * w, [&](std::size_t k) {
     std::vector<double> sum(nx);
-    std::vector<float> shifted(nx);
     for (std::size_t j = 0; j < ny; ++j) {
       std::fill(sum.begin(), sum.end(), 0.0);
       for (std::size_t c = 0; c < w; ++c)
         for (std::size_t b = 0; b < w; ++b) {
           const float* row = &v[oz[k * w + c] + oy[j * w + b]];
+          // Away from the row's ends the neighbour at offset a - r is just
+          // row[i + a - r]: no index table, so the loop vectorises.
+          const std::size_t lo = std::min(nx, static_cast<std::size_t>(r));
+          const std::size_t hi = std::max(lo, nx - lo);
           for (std::size_t a = 0; a < w; ++a) {
-            for (std::size_t i = 0; i < nx; ++i) shifted[i] = row[ox[i * w + a]];
-            for (std::size_t i = 0; i < nx; ++i) sum[i] += static_cast<double>(shifted[i]);
+            for (std::size_t i = 0; i < lo; ++i) sum[i] += static_cast<double>(row[ox[i * w + a]]);
+            if (hi > lo) {
+              const float* from = row + a;  // row[i + a - r] with lo = r
+              for (std::size_t i = lo; i < hi; ++i) sum[i] += static_cast<double>(from[i - lo]);
+            }
+            for (std::size_t i = hi; i < nx; ++i) sum[i] += static_cast<double>(row[ox[i * w + a]]);
           }
         }
       float* o = &out[k * plane + j * nx];

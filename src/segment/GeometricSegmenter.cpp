@@ -10,6 +10,7 @@
 
 #include "segment/CoarseMorphology.h"
 #include "volume/GridResampler.h"
+#include "volume/SliceThreads.h"
 
 namespace ctd {
 namespace {
@@ -667,19 +668,22 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.
-  std::size_t kept = 0;
-  for (std::size_t k = 0; k < v.nz; ++k)
+  std::vector<std::size_t> kept_in(v.nz, 0);
+  forEachSlice(v.nz, v.nx * v.ny, [&](std::size_t k) {
     for (std::size_t j = 0; j < v.ny; ++j) {
-      const std::size_t row = (k * v.ny + j) * v.nx;
+      std::uint8_t* row = &out.mask.data[(k * v.ny + j) * v.nx];
       for (std::size_t i = 0; i < v.nx; ++i) {
-        if (!out.mask.data[row + i]) continue;
+        if (!row[i]) continue;
         const Vec3 p = v.world(static_cast<double>(i), static_cast<double>(j), k);
         if (sampleField(dcav, g, origin, p, 0.0f) < opt_.brain_margin_mm)
-          out.mask.data[row + i] = 0;
+          row[i] = 0;
         else
-          ++kept;
+          ++kept_in[k];
       }
     }
+  });
+  std::size_t kept = 0;
+  for (std::size_t c : kept_in) kept += c;
   // The slices at the caps of the field of view can hold slivers of brain too
   // thin for the coarse grid: there, also clear what lies inside the slice's
   // own closed bone ring.

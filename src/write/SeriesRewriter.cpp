@@ -14,6 +14,7 @@
 
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
+#include "volume/SliceThreads.h"
 #include "write/FileRewriter.h"
 #include "write/StagingArea.h"
 #include "write/StoredSamples.h"
@@ -107,8 +108,8 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
 }
 
 // Decoding, applying the source, writing and reading back are per file and
-// independent: two workers share the files (the machines ctdeface targets
-// have two cores). `spans` (may be null: every row) says which rows of each
+// independent: the case's thread budget (two by default: the machines
+// ctdeface targets have two cores) shares the files. `spans` (may be null: every row) says which rows of each
 // slice the source can change; a file none of whose rows can change is not
 // decoded at all.
 RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
@@ -169,7 +170,8 @@ RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, c
       }
     }
   };
-  const unsigned n_threads = files.size() > 1 ? std::min(2u, std::max(1u, std::thread::hardware_concurrency())) : 1u;
+  const unsigned n_threads =
+      files.size() > 1 ? std::min(sliceThreadBudget(), std::max(1u, std::thread::hardware_concurrency())) : 1u;
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
   worker();
