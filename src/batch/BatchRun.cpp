@@ -76,6 +76,7 @@ int runHere(const DefaceOptions& opt) {
 
   const Shard shard{opt.shard_index, opt.shard_count};
   ReportCollector collector(opt, plan, shard.reportStem());
+  collector.start();
   {
     Progress progress(n);
     std::atomic<std::size_t> next{0};

@@ -250,6 +250,7 @@ int runMpiBatch(const DefaceOptions& opt) {
     const Shard shard{opt.shard_index, opt.shard_count};
     if (rank == 0) {
       ReportCollector collector(opt, plan, shard.reportStem());
+      collector.start();
       if (size == 1) {
         std::size_t next = 0;
         std::mutex m;

@@ -14,6 +14,12 @@ ReportCollector::ReportCollector(const DefaceOptions& opt, const BatchPlan& plan
       done_(plan.selected.size()),
       last_save_(std::chrono::steady_clock::now()) {}
 
+void ReportCollector::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_save_ = std::chrono::steady_clock::now();
+  buildLocked().save(opt_.output, stem_);
+}
+
 void ReportCollector::finished(std::size_t slot, CaseReport r) {
   std::lock_guard<std::mutex> lock(mutex_);
   done_.at(slot) = std::move(r);

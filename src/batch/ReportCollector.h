@@ -19,6 +19,10 @@ class ReportCollector {
  public:
   ReportCollector(const DefaceOptions& opt, const BatchPlan& plan, std::string stem,
                   std::chrono::seconds interval = std::chrono::seconds(10));
+  // Writes the first report, every case "not finished": whatever kills the run
+  // from here on (a lost MPI rank ends the whole job) leaves a report naming
+  // the cases a new run must do.
+  void start();
   // `slot` indexes `selected`. Thread-safe.
   void finished(std::size_t slot, CaseReport r);
   RunReport build() const;

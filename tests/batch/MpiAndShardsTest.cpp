@@ -88,3 +88,31 @@ TEST(BatchShards, ThreeShardsAndTheirMergeEqualOneRun) {
   const RunResult bad = runCtdeface("-i " + quoted(c.in.string()) + " -o " + quoted(out.string()) + " --shard 4/3");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
+
+// A rank that dies (SIGKILL at its second finished case) ends the MPI job; the
+// report on disk then lists every case, the unfinished ones failed, and running
+// the command again resumes them to the same output as an uninterrupted run.
+TEST(BatchMpi, LostRankCasesReportedFailedAndResumed) {
+  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  const Corpus c = makeCorpus("mpi-lost");
+  const fs::path out = c.dir / "out-mpi";
+  const std::string mpirun =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --allow-run-as-root --oversubscribe -np 3 ";
+  const std::string args = " -i " + quoted(c.in.string()) + " -o " + quoted(out.string()) + " --no-qc";
+  const auto died = runCommand("CTDEFACE_TEST_KILL_AT=case-done:2 " + mpirun + quoted(CTD_CLI) + args);
+  EXPECT_NE(died.exit_code, 0) << died.output;
+  const nlohmann::json rep = readJson(out / "ctdeface-report.json");
+  EXPECT_EQ(rep["exit_code"], 1);
+  ASSERT_EQ(rep["cases"].size(), 10u);
+  std::size_t unfinished = 0;
+  for (const auto& cs : rep["cases"])
+    if (cs["error"].get<std::string>().find("not finished") != std::string::npos) {
+      EXPECT_EQ(cs["status"], "failed");
+      ++unfinished;
+    }
+  EXPECT_GT(unfinished, 0u) << rep.dump(1);
+
+  const auto again = runCommand(mpirun + quoted(CTD_CLI) + args);
+  EXPECT_EQ(again.exit_code, 1) << again.output;  // only z-broken fails
+  expectSameOutput(c.ref, out);
+}
