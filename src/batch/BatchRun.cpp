@@ -73,6 +73,8 @@ int runHere(const DefaceOptions& opt) {
   const int jobs = static_cast<int>(std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, opt.jobs)), 1, std::max<std::size_t>(1, n)));
   DefaceOptions case_opt = opt;
   case_opt.threads = threadsPerCase(total, jobs);
+  // The memory limit is the machine's too: cases running at once share it.
+  if (case_opt.max_memory) case_opt.max_memory /= static_cast<std::uint64_t>(jobs);
 
   const Shard shard{opt.shard_index, opt.shard_count};
   ReportCollector collector(opt, plan, shard.reportStem());

@@ -246,6 +246,7 @@ int runMpiBatch(const DefaceOptions& opt) {
     const int jobs = std::max(1, opt.jobs);
     DefaceOptions case_opt = opt;
     case_opt.threads = threadsPerCase(opt.threads > 0 ? opt.threads : availableCores(), workers_here * jobs);
+    if (case_opt.max_memory) case_opt.max_memory /= static_cast<std::uint64_t>(workers_here * jobs);
 
     const Shard shard{opt.shard_index, opt.shard_count};
     if (rank == 0) {
