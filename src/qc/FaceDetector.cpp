@@ -59,18 +59,27 @@ void FaceDetector::run(const Cascade& c, const cv::Mat& gray, View view, bool mi
 
 std::vector<FaceHit> FaceDetector::detectAll(const cv::Mat& image, View view) const {
   std::vector<FaceHit> hits;
-  cv::Mat gray;
-  cv::equalizeHist(image, gray);
-  cv::Mat flipped;
-  cv::flip(gray, flipped, 1);
+  cv::Mat equalized;
+  cv::equalizeHist(image, equalized);
   const bool side = view == View::Left || view == View::Right;
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& c : cascades_) {
-    if (c.frontal && side) continue;
-    if (!c.frontal && view == View::Front) continue;
-    run(c, gray, view, false, hits);
-    // The profile cascade finds faces turned one way; the mirror covers the other.
-    if (!c.frontal) run(c, flipped, view, true, hits);
+  for (double roll : opt_.roll_deg) {
+    // The cascades only find upright faces; a head rolled on the couch is
+    // looked at turned back by each of these angles too.
+    cv::Mat gray = equalized;
+    if (roll != 0) {
+      const cv::Mat rot = cv::getRotationMatrix2D(cv::Point2f(image.cols / 2.0f, image.rows / 2.0f), roll, 1.0);
+      cv::warpAffine(equalized, gray, rot, equalized.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+    }
+    cv::Mat flipped;
+    cv::flip(gray, flipped, 1);
+    for (const auto& c : cascades_) {
+      if (c.frontal && side) continue;
+      if (!c.frontal && view == View::Front) continue;
+      run(c, gray, view, false, hits);
+      // The profile cascade finds faces turned one way; the mirror covers the other.
+      if (!c.frontal) run(c, flipped, view, true, hits);
+    }
   }
   return hits;
 }

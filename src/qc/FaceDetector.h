@@ -32,6 +32,7 @@ struct DetectorOptions {
   double min_face_mm = 60;   // smallest face box searched (renders are in mm per pixel)
   double max_face_mm = 170;  // largest: a box over the whole head is not a face
   double pixel_mm = 1.5;  // of the renders (RenderOptions::pixel_mm)
+  std::vector<double> roll_deg{0};  // in-plane turns of each render tried (degrees)
 };
 
 class FaceDetector {

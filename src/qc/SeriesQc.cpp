@@ -114,9 +114,21 @@ SeriesQcResult SeriesQc::run(const Volume& v, const VoxelMask& mask, double fill
   r.before_png = dir + "/" + stem + "_before.png";
   r.after_png = dir + "/" + stem + "_after.png";
   r.slices_png = dir + "/" + stem + "_slices.png";
-  writePng(root_ / r.before_png, sideBySide(before));
-  writePng(root_ / r.after_png, sideBySide(after));
-  writePng(root_ / r.slices_png, maskSlices(g));
+  try {
+    writePng(root_ / r.before_png, sideBySide(before));
+    writePng(root_ / r.after_png, sideBySide(after));
+    writePng(root_ / r.slices_png, maskSlices(g));
+  } catch (const std::exception& e) {
+    // The detector has answered; pictures that cannot be written (disk full,
+    // file size limit) must not decide the fate of the series' DICOM output.
+    r.write_error = e.what();
+    std::error_code ec;
+    for (auto* p : {&r.before_png, &r.after_png, &r.slices_png}) {
+      fs::remove(root_ / *p, ec);
+      fs::remove(root_ / (*p + ".tmp"), ec);
+      p->clear();
+    }
+  }
   return r;
 }
 

@@ -17,6 +17,7 @@ struct SeriesQcResult {
   double detect_seconds = 0;  // the detector on every view, before and after
   // Relative to the qc folder; empty when not written.
   std::string before_png, after_png, slices_png;
+  std::string write_error;  // why the pictures are missing (they then are all empty)
 };
 
 class SeriesQc {

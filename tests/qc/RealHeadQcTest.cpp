@@ -5,6 +5,7 @@
 // renders hold the head.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <opencv2/imgcodecs.hpp>
@@ -29,13 +30,16 @@ TEST(RealHeadQc, GeHeadBeforeAndAfter) {
   const FaceSegmentation seg = GeometricSegmenter().segment(v);
   const fs::path out = fs::path(CTD_BINARY_DIR) / "qc-ge-head";
   const qc::SeriesQc qc(out);
+  const std::clock_t c0 = std::clock();
   const qc::SeriesQcResult r = qc.run(v, seg.mask, -1000, "ge-head", "ct");
+  const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
   std::cout << "GE head: " << seg.mask.count() << " voxels removed\n"
             << "  before: " << (r.before.detected ? "FACE" : "no face") << ", score " << r.before.score << ", view "
             << r.before.view << " (" << r.before.cascade << ")\n"
             << "  after:  " << (r.after.detected ? "FACE" : "no face") << ", score " << r.after.score << ", view "
             << r.after.view << " (" << r.after.cascade << ")\n"
-            << "  render " << r.render_seconds << " s, detect " << r.detect_seconds << " s\n"
+            << "  render " << r.render_seconds << " s, detect " << r.detect_seconds << " s (wall); " << cpu
+            << " s CPU in all (" << v.nx << " x " << v.ny << " x " << v.nz << ")\n"
             << "  " << (out / r.before_png).string() << "\n  " << (out / r.after_png).string() << "\n  "
             << (out / r.slices_png).string() << "\n";
   const cv::Mat before = cv::imread((out / r.before_png).string(), cv::IMREAD_GRAYSCALE);

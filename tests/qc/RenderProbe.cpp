@@ -27,7 +27,9 @@ TEST(QcProbe, PhantomRenders) {
   const int count = std::getenv("CTD_QC_COUNT") ? std::atoi(std::getenv("CTD_QC_COUNT")) : 4;
   fs::create_directories(out);
   qc::SkinRenderer renderer;
-  qc::FaceDetector detector;
+  qc::DetectorOptions dopt;
+  if (std::getenv("CTD_QC_ROLL")) dopt.roll_deg = {-20, 0, 20};
+  qc::FaceDetector detector(dopt);
   for (int seed = first; seed < first + count; ++seed) {
     auto spec = phantom::PhantomSpec::random(static_cast<unsigned>(seed));
     spec.fov = phantom::PhantomFov::FullHead;
