@@ -143,6 +143,10 @@ void checkFace(const Volume& vol, const FaceSegmentation& seg, const CaseInvento
   row.qc_before_png = q.before_png;
   row.qc_after_png = q.after_png;
   row.qc_slices_png = q.slices_png;
+  if (!q.write_error.empty()) {
+    row.warnings.push_back("QC pictures not written: " + q.write_error);
+    log::warn(inv.name + "/" + stack.name + ": QC pictures not written: " + q.write_error);
+  }
   std::ostringstream line;
   line << inv.name << "/" << stack.name << ": qc render " << std::fixed << std::setprecision(2) << q.render_seconds
        << " s, detect " << q.detect_seconds << " s; before: " << row.face_before.describe()
@@ -336,10 +340,14 @@ void finishRun(const DefaceOptions& opt, const RunReport& report) {
   // The QC gallery: one row per series that went through the renders and the
   // detector (rows carried over from an earlier run keep their pictures).
   std::vector<qc::GalleryRow> rows;
-  for (const auto& r : report.series)
-    rows.push_back({r.case_name, r.series_name, toString(r.status), r.error, r.face_before.describe(),
-                    r.face_after.describe(), r.qc_before_png, r.qc_after_png, r.qc_slices_png, r.render_seconds,
-                    r.detect_seconds});
+  for (const auto& r : report.series) {
+    // The curator's filter: series to look at because no face was found before.
+    std::string status = toString(r.status);
+    if (r.face_before.checked && !r.face_before.detected && r.status != SeriesStatus::Failed)
+      status += " no-face-detected-before";
+    rows.push_back({r.case_name, r.series_name, status, r.error, r.face_before.describe(), r.face_after.describe(),
+                    r.qc_before_png, r.qc_after_png, r.qc_slices_png, r.render_seconds, r.detect_seconds});
+  }
   // A shard sees only its cases: its page must not replace another shard's.
   const std::string page = opt.shard_count > 0 ? "index-shard-" + std::to_string(opt.shard_index) + "-of-" +
                                                      std::to_string(opt.shard_count) + ".html"
