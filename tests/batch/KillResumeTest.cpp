@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -191,8 +192,15 @@ INSTANTIATE_TEST_SUITE_P(
     Points, BatchKillResume,
     testing::Values(KillPoint{{"case-start:3"}}, KillPoint{{"series-staged:1"}}, KillPoint{{"series-commit:13"}},
                     KillPoint{{"series-done:3"}}, KillPoint{{"case-outputs:2"}}, KillPoint{{"case-done:4"}},
-                    KillPoint{{"report:1"}}, KillPoint{{"series-commit:30"}, 2},
-                    KillPoint{{"series-commit:7", "case-done:2", "series-staged:2"}, 1}));
+                    KillPoint{{"report:1"}}, KillPoint{{"report:2"}}, KillPoint{{"series-commit:30"}, 2},
+                    KillPoint{{"series-commit:7", "case-done:2", "series-staged:2"}, 1}),
+    [](const testing::TestParamInfo<KillPoint>& info) {
+      std::string name;
+      for (const auto& k : info.param.kills) name += (name.empty() ? "" : "_then_") + k;
+      for (char& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return name + "_j" + std::to_string(info.param.jobs);
+    });
 
 // Kills at seeded random moments (not at a hook): three runs each killed once
 // and then resumed into its own OUT.
