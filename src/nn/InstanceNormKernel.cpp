@@ -11,6 +11,34 @@ namespace ctd::nn {
 namespace {
 // Spatial positions per work item: big enough to amortise scheduling, small enough to balance 2..64 threads.
 constexpr std::int64_t kChunk = 8192;
+constexpr int kMaxBlock = 16;
+
+template <int B>
+void accumulate(const float* src, std::int64_t n, double* a, double* q) {
+  for (std::int64_t s = 0; s < n; ++s, src += B) {
+#pragma omp simd
+    for (int l = 0; l < B; ++l) {
+      const double v = src[l];
+      a[l] += v;
+      q[l] += v * v;
+    }
+  }
+}
+
+// y = (x - mean) * scale + beta (+ residual), then LeakyReLU (slope 1 = none), for one chunk of B-lane vectors.
+template <int B>
+void apply(float* dst, const float* r, std::int64_t n, const float* m, const float* sc, const float* sh, float slope) {
+  for (std::int64_t k = 0; k < n; k += B) {
+#pragma omp simd
+    for (int l = 0; l < B; ++l) {
+      const int c = B == 1 ? 0 : l;
+      float v = (dst[k + l] - m[c]) * sc[c] + sh[c];
+      if (r) v += r[k + l];
+      dst[k + l] = v > 0 ? v : v * slope;
+    }
+  }
+}
+
 }  // namespace
 
 void instanceNormInPlace(float* x, const ChannelBlockedLayout& L, const InstanceNormParams& p) {
@@ -31,16 +59,23 @@ void instanceNormInPlace(float* x, const ChannelBlockedLayout& L, const Instance
 #pragma omp for schedule(static)
     for (std::int64_t it = 0; it < items; ++it) {
       const std::int64_t cb = it / chunks, s0 = (it % chunks) * kChunk, s1 = std::min(S, s0 + kChunk);
-      for (std::int64_t l = 0; l < B; ++l) {
-        double a = 0, q = 0;
-        const float* src = x + (cb * S + s0) * B + l;
-        for (std::int64_t s = s0; s < s1; ++s, src += B) {
-          const double v = *src;
-          a += v;
-          q += v * v;
+      // Lanes innermost: contiguous loads, and the compiler keeps the B sums in vector registers.
+      double a[kMaxBlock] = {}, q[kMaxBlock] = {};
+      const float* src = x + (cb * S + s0) * B;
+      if (B == 16) {
+        accumulate<16>(src, s1 - s0, a, q);
+      } else if (B == 8) {
+        accumulate<8>(src, s1 - s0, a, q);
+      } else {
+        for (std::int64_t k = 0; k < (s1 - s0) * B; ++k) {
+          const double v = src[k];
+          a[k % B] += v;
+          q[k % B] += v * v;
         }
-        ts[cb * B + l] += a;
-        tq[cb * B + l] += q;
+      }
+      for (std::int64_t l = 0; l < B; ++l) {
+        ts[cb * B + l] += a[l];
+        tq[cb * B + l] += q[l];
       }
     }
   }
@@ -72,21 +107,12 @@ void instanceNormInPlace(float* x, const ChannelBlockedLayout& L, const Instance
     float* dst = x + (cb * S + s0) * B;
     const float* r = res ? res + (cb * S + s0) * B : nullptr;
     const std::int64_t n = (s1 - s0) * B;
-    if (B == 1) {
-      for (std::int64_t k = 0; k < n; ++k) {
-        float v = (dst[k] - m[0]) * sc[0] + sh[0];
-        if (r) v += r[k];
-        dst[k] = v > 0 ? v : v * slope;
-      }
-    } else {
-      for (std::int64_t k = 0; k < n; k += B) {
-        for (std::int64_t l = 0; l < B; ++l) {
-          float v = (dst[k + l] - m[l]) * sc[l] + sh[l];
-          if (r) v += r[k + l];
-          dst[k + l] = v > 0 ? v : v * slope;
-        }
-      }
-    }
+    if (B == 16)
+      apply<16>(dst, r, n, m, sc, sh, slope);
+    else if (B == 8)
+      apply<8>(dst, r, n, m, sc, sh, slope);
+    else
+      apply<1>(dst, r, n, m, sc, sh, slope);
   }
 }
 
