@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
     opt.qc = !no_qc;
     opt.verify = opt.qc && !no_verify;
     ctd::checkInputOutput(opt.input, opt.output);
+    ctd::checkWorkRoot(opt.input, opt.work_root);
     (void)ctd::makeSegmenter(opt);  // a missing or unknown model is a usage error, before any work
     (void)ctd::parseFillSpec(opt.fill);
     return ctd::batch::runBatchCommand(opt);

@@ -83,6 +83,15 @@ fs::path caseOutputRoot(const CaseInput& c, bool single_case, const DefaceOption
 
 std::string caseLabel(const CaseInput& c) { return c.name.empty() ? c.root.filename().string() : c.name; }
 
+void checkWorkRoot(const fs::path& input, const fs::path& work_root) {
+  if (work_root.empty()) return;
+  const fs::path in = fs::weakly_canonical(input);
+  const fs::path work = fs::weakly_canonical(work_root);
+  const auto rel = work.lexically_relative(in);
+  if (work == in || (!rel.empty() && *rel.begin() != ".."))
+    throw Error(work_root, "work root is inside the input folder (inputs are never written)");
+}
+
 void checkInputOutput(const fs::path& input, const fs::path& output) {
   if (!fs::exists(input)) throw Error(input, "input does not exist");
   if (!fs::is_directory(input)) throw Error(input, "input is not a folder");
@@ -215,6 +224,13 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
       row.warnings.push_back(cal.note);
       log::warn(inv.name + "/" + stack.name + ": " + cal.note);
     }
+    RewriteOptions ro;
+    ro.out_root = ctx.case_out;
+    ro.new_uids = ctx.opt.new_uids;
+    ro.mark_defaced = ctx.opt.mark_defaced;
+    // The output files start as byte copies of the sources: made in the
+    // background while the series is segmented (staging folder only).
+    StagedCopies copies(inv, stack, ro);
     const auto ts = std::chrono::steady_clock::now();
     FaceSegmentation seg = ctx.segmenter.segment(vol);
     row.segment_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
@@ -239,12 +255,8 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
     // HU volume first so the peak memory is the read/segment step, not the sum.
     vol = Volume{};
 
-    RewriteOptions ro;
-    ro.out_root = ctx.case_out;
     ro.fill_hu = row.fill_hu + cal.offset;  // in the file's own (header) HU
-    ro.new_uids = ctx.opt.new_uids;
-    ro.mark_defaced = ctx.opt.mark_defaced;
-    RewriteResult rr = rewriteSeries(inv, stack, seg.mask, ro);
+    RewriteResult rr = rewriteSeries(inv, stack, seg.mask, ro, &copies);
     for (const auto& f : rr.files) ctx.outputs->push_back(f.output);
     for (const auto& p : nifti_written) ctx.outputs->push_back(p);
     testKillPoint("series-done");

@@ -61,6 +61,8 @@ std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt);
 // Checks the input/output pair before anything is written (input exists,
 // output not inside input and not the input). Throws ctd::Error.
 void checkInputOutput(const std::filesystem::path& input, const std::filesystem::path& output);
+// The work root (-w) must not be the input or inside it: inputs are never written. Throws ctd::Error.
+void checkWorkRoot(const std::filesystem::path& input, const std::filesystem::path& work_root);
 
 // One case: every CT series in it, then its other files. Never throws for a
 // problem of the case or of a series: those become its report rows. `work_dir`

@@ -95,6 +95,13 @@ TEST(BatchResume, WorkRootHoldsIntermediatesUntilTheCaseSucceeds) {
   for (const auto& e : fs::directory_iterator(work / "good")) mask |= e.path().string().ends_with("_mask.nii.gz");
   EXPECT_TRUE(mask) << "--keep-work keeps each series' face mask";
   EXPECT_FALSE(fs::exists(out / ".ctdeface-work")) << "with -w nothing goes to OUT/.ctdeface-work";
+
+  const auto inputs = snapshotTree(in);
+  r = runCtdeface("-i " + quoted(in.string()) + " -o " + quoted((dir / "out2").string()) + " -w " +
+                  quoted((in / "good" / "work").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("inside the input"), std::string::npos) << r.output;
+  EXPECT_EQ(snapshotTree(in), inputs);
 }
 
 TEST(BatchResume, ShardAndThreadBudgetRules) {
