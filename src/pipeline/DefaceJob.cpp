@@ -224,6 +224,13 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
       row.warnings.push_back(cal.note);
       log::warn(inv.name + "/" + stack.name + ": " + cal.note);
     }
+    RewriteOptions ro;
+    ro.out_root = ctx.case_out;
+    ro.new_uids = ctx.opt.new_uids;
+    ro.mark_defaced = ctx.opt.mark_defaced;
+    // The output files start as byte copies of the sources: made in the
+    // background while the series is segmented (staging folder only).
+    StagedCopies copies(inv, stack, ro);
     const auto ts = std::chrono::steady_clock::now();
     FaceSegmentation seg = ctx.segmenter.segment(vol);
     row.segment_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
@@ -248,12 +255,8 @@ SeriesRow processSeries(const CaseInventory& inv, const SeriesStack& stack, Seri
     // HU volume first so the peak memory is the read/segment step, not the sum.
     vol = Volume{};
 
-    RewriteOptions ro;
-    ro.out_root = ctx.case_out;
     ro.fill_hu = row.fill_hu + cal.offset;  // in the file's own (header) HU
-    ro.new_uids = ctx.opt.new_uids;
-    ro.mark_defaced = ctx.opt.mark_defaced;
-    RewriteResult rr = rewriteSeries(inv, stack, seg.mask, ro);
+    RewriteResult rr = rewriteSeries(inv, stack, seg.mask, ro, &copies);
     for (const auto& f : rr.files) ctx.outputs->push_back(f.output);
     for (const auto& p : nifti_written) ctx.outputs->push_back(p);
     testKillPoint("series-done");

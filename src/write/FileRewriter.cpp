@@ -125,7 +125,7 @@ void writeUncompressedSource(const DicomInstance& inst, const FileEdit& edit, co
     gdcm::File& file = reader->GetFile();
     applyHeaderEdits(file, edit);
     writeFile(file, staged, inst.path);
-  } else {
+  } else if (!edit.staged_holds_source) {
     copyBytes(inst.path, staged);
   }
   if (edit.changed == 0) return;
@@ -197,7 +197,7 @@ FileOutcome writeRewrittenFile(const DicomInstance& inst, const FileEdit& edit, 
   out.changed_voxels = edit.changed;
   const bool header_edits = !edit.new_sop_uid.empty() || !edit.new_series_uid.empty() || edit.mark_defaced;
   if (edit.changed == 0 && !header_edits) {
-    copyBytes(inst.path, staged);  // nothing to change: the source, byte for byte
+    if (!edit.staged_holds_source) copyBytes(inst.path, staged);  // nothing to change: the source, byte for byte
     return out;
   }
   if (routeFor(inst.transfer_syntax) == SyntaxRoute::PatchInPlace)

@@ -20,6 +20,7 @@ struct FileEdit {
   std::string new_series_uid;        // empty: keep
   bool mark_defaced = false;
   std::string derivation_description;
+  bool staged_holds_source = false;  // the staged file is already a byte copy of the source (StagedCopies)
 };
 
 // Writes `inst` with `edit` applied to `staged`. Fills everything of the outcome

@@ -2,6 +2,9 @@
 
 #include <gdcmUIDGenerator.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -112,24 +115,107 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
 // ctdeface targets have two cores) shares the files. `spans` (may be null: every row) says which rows of each
 // slice the source can change; a file none of whose rows can change is not
 // decoded at all.
+// Copies `from` to `to` and starts writing it to disk now (the commit's
+// syncfs is what guarantees it is there; this only gets the disk busy early).
+void copyAndStartWriteback(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) throw Error(from, "cannot copy: " + ec.message());
+  const int fd = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+struct StagedCopies::State {
+  std::filesystem::path out_root;
+  std::unique_ptr<StagingArea> staging;
+  std::vector<std::filesystem::path> staged;  // per file, in slicesByFile order
+  std::thread worker;
+  std::exception_ptr error;
+  bool active = false;
+  bool created_root = false;  // out_root did not exist before
+  bool committed = false;
+  ~State() {
+    if (worker.joinable()) worker.join();
+    staging.reset();
+    // A series that failed before its rewrite leaves no empty case folder behind.
+    std::error_code ec;
+    if (created_root && !committed) std::filesystem::remove(out_root, ec);
+  }
+  void wait() {
+    if (worker.joinable()) worker.join();
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+struct StagedCopiesAccess {
+  static StagedCopies::State& of(StagedCopies& c) { return *c.state_; }
+};
+
+StagedCopies::StagedCopies(const CaseInventory& inv, const SeriesStack& stack, const RewriteOptions& opt)
+    : state_(std::make_unique<State>()) {
+  if (opt.new_uids || opt.mark_defaced || opt.out_root.empty()) return;  // header edits: GDCM writes every file
+  State& st = *state_;
+  st.out_root = opt.out_root;
+  st.created_root = !std::filesystem::exists(opt.out_root);
+  st.staging = std::make_unique<StagingArea>(opt.out_root);
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> jobs;
+  for (const auto& file : slicesByFile(stack)) {
+    if (file.first >= inv.instances.size()) throw Error(inv.root, "stack refers to a missing instance");
+    const DicomInstance& inst = inv.instances[file.first];
+    st.staged.push_back(st.staging->stage(inst.relative, inst.path));
+    jobs.emplace_back(inst.path, st.staged.back());
+  }
+  st.active = true;
+  st.worker = std::thread([&st, jobs = std::move(jobs)] {
+    try {
+      for (const auto& [from, to] : jobs) copyAndStartWriteback(from, to);
+    } catch (...) {
+      st.error = std::current_exception();
+    }
+  });
+}
+
+StagedCopies::~StagedCopies() = default;  // State joins the copier; its StagingArea removes what is left
+
+namespace {
+
 RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
-                           const std::vector<RowSpan>* spans, const RewriteOptions& opt) {
+                           const std::vector<RowSpan>* spans, const RewriteOptions& opt, StagedCopies* copies) {
   if (opt.out_root.empty()) throw Error("rewrite: no output folder given");
   RewriteResult result;
   gdcm::UIDGenerator uids;
   const std::string series_uid = opt.new_uids ? uids.Generate() : std::string();
   const std::string derivation = derivationText(opt);
 
-  StagingArea staging(opt.out_root);
   const auto files = slicesByFile(stack);
   std::vector<std::filesystem::path> staged(files.size());
-  std::vector<std::string> sop_uids(files.size());
-  for (std::size_t f = 0; f < files.size(); ++f) {
-    const std::size_t index = files[f].first;
-    if (index >= inv.instances.size()) throw Error(inv.root, "stack refers to a missing instance");
-    staged[f] = staging.stage(inv.instances[index].relative, inv.instances[index].path);
-    if (opt.new_uids) sop_uids[f] = uids.Generate();
+  std::unique_ptr<StagingArea> own_staging;
+  StagingArea* staging = nullptr;
+  auto* pre = copies ? &StagedCopiesAccess::of(*copies) : nullptr;
+  const bool prestaged = pre && pre->active && !opt.new_uids && !opt.mark_defaced;
+  if (prestaged) {
+    pre->wait();  // a copy error fails the series; the folder goes with `copies`
+    if (pre->out_root != opt.out_root || pre->staged.size() != files.size())
+      throw Error(opt.out_root, "staged copies were made for another output");
+    staging = pre->staging.get();
+    staged = pre->staged;
+  } else {
+    own_staging = std::make_unique<StagingArea>(opt.out_root);
+    staging = own_staging.get();
+    for (std::size_t f = 0; f < files.size(); ++f) {
+      const std::size_t index = files[f].first;
+      if (index >= inv.instances.size()) throw Error(inv.root, "stack refers to a missing instance");
+      staged[f] = staging->stage(inv.instances[index].relative, inv.instances[index].path);
+    }
   }
+  std::vector<std::string> sop_uids(files.size());
+  if (opt.new_uids)
+    for (auto& u : sop_uids) u = uids.Generate();
   std::vector<FileOutcome> outcomes(files.size());
   std::atomic<std::size_t> next{0};
   std::mutex error_mutex;
@@ -153,6 +239,7 @@ RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, c
         edit.new_series_uid = series_uid;
         edit.mark_defaced = opt.mark_defaced;
         edit.derivation_description = derivation;
+        edit.staged_holds_source = prestaged;
         outcomes[f] = writeRewrittenFile(inst, edit, staged[f]);
         outcomes[f].output = opt.out_root / inst.relative;
       } catch (...) {
@@ -182,7 +269,8 @@ RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, c
     result.changed_voxels += o.changed_voxels;
     result.files.push_back(std::move(o));
   }
-  staging.commit();
+  staging->commit();
+  if (prestaged) pre->committed = true;
   return result;
 }
 
@@ -190,11 +278,11 @@ RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, c
 
 RewriteResult rewriteSeriesFrom(const CaseInventory& inv, const SeriesStack& stack, const HuRowSource& source,
                                 const RewriteOptions& opt) {
-  return rewriteFiles(inv, stack, source, nullptr, opt);
+  return rewriteFiles(inv, stack, source, nullptr, opt, nullptr);
 }
 
 RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, const VoxelMask& mask,
-                            const RewriteOptions& opt) {
+                            const RewriteOptions& opt, StagedCopies* copies) {
   if (mask.nz != stack.slices.size())
     throw Error(inv.root, "mask has " + std::to_string(mask.nz) + " slices, the stack " +
                               std::to_string(stack.slices.size()));
@@ -221,7 +309,7 @@ RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, 
       if (spans[k].empty()) spans[k].first = j;
       spans[k].last = j;
     }
-  return rewriteFiles(inv, stack, from_mask, &spans, opt);
+  return rewriteFiles(inv, stack, from_mask, &spans, opt, copies);
 }
 
 }  // namespace ctd

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,36 @@ struct RewriteResult {
   std::vector<std::string> not_covered;  // file names of slices the mask/NIfTI did not cover
 };
 
+class StagedCopies;
+
 // `mask` is on the grid of loadVolume(inv, stack). All files are written to a
 // staging folder first and moved into place only when the whole series succeeded;
 // on any error nothing of the series is left under out_root and ctd::Error is thrown.
+// `copies` (optional): the series' files already being copied into its staging folder.
 RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, const VoxelMask& mask,
-                            const RewriteOptions& opt);
+                            const RewriteOptions& opt, StagedCopies* copies = nullptr);
+
+// Without header edits (--new-uids, --mark-defaced) every output file starts
+// as a byte copy of its source: files outside the face stay exactly that, and
+// uncompressed ones with face voxels are patched in place. StagedCopies makes
+// those copies into the series' staging folder on a background thread, and
+// starts their write-back to disk, while the series is still being segmented;
+// rewriteSeries then waits for them and only patches and verifies what
+// changes. Nothing reaches a final path before rewriteSeries commits, and a
+// StagedCopies that is never used (the series failed) removes its folder.
+// With header edits requested it does nothing.
+class StagedCopies {
+ public:
+  StagedCopies(const CaseInventory& inv, const SeriesStack& stack, const RewriteOptions& opt);
+  ~StagedCopies();
+  StagedCopies(const StagedCopies&) = delete;
+  StagedCopies& operator=(const StagedCopies&) = delete;
+
+ private:
+  friend struct StagedCopiesAccess;
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // The general form behind rewriteSeries and nifti2dicom: `source(j, k, row)`
 // fills row[0..nx) with the HU wanted at voxels (i, j, k) of the stack's native
