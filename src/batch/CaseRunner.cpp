@@ -82,6 +82,11 @@ CaseReport CaseRunner::run(const CaseInput& c, const std::vector<SetAside>& walk
     log::detail(name + ": redone (" + why + ")");
   }
   clearLeftovers(c, old);
+  // From here until the new record, the case has no record: an interrupted redo is never taken as done.
+  if (old) {
+    std::error_code ec;
+    fs::remove(store_.fileFor(name), ec);
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   CaseState state;
