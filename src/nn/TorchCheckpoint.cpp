@@ -155,15 +155,20 @@ Tensor materialise(const pickle::TensorRef& ref, const std::string& bytes, const
   if (ref.storage_numel >= 0 && storage_numel < ref.storage_numel)
     throw Error(path, "storage " + ref.storage_key + " of tensor " + name + " holds " + std::to_string(storage_numel) +
                           " elements, its header says " + std::to_string(ref.storage_numel));
-  Tensor t(std::vector<std::int64_t>(ref.size.begin(), ref.size.end()));
   const std::size_t rank = ref.size.size();
   if (ref.offset < 0) throw Error(path, "tensor " + name + " has a negative storage offset");
-  std::int64_t last = ref.offset;
+  // Bounds first, in overflow-safe steps, so that a corrupted header cannot ask for a huge allocation.
+  constexpr std::int64_t kMaxElements = std::int64_t{1} << 32;
+  std::int64_t last = ref.offset, numel = 1;
   for (std::size_t d = 0; d < rank; ++d) {
     if (ref.size[d] < 0 || ref.stride[d] < 0) throw Error(path, "tensor " + name + " has a negative size or stride");
-    if (ref.size[d] == 0) return t;
+    if (ref.size[d] == 0) return Tensor(std::vector<std::int64_t>(ref.size.begin(), ref.size.end()));
+    if (ref.size[d] > kMaxElements / numel || (ref.stride[d] > 0 && ref.size[d] - 1 > (kMaxElements - last) / ref.stride[d]))
+      throw Error(path, "tensor " + name + " has an implausible size " + shapeString(ref.size));
+    numel *= ref.size[d];
     last += (ref.size[d] - 1) * ref.stride[d];
   }
+  Tensor t(std::vector<std::int64_t>(ref.size.begin(), ref.size.end()));
   if (last >= storage_numel)
     throw Error(path, "tensor " + name + " reaches element " + std::to_string(last) + " of storage " + ref.storage_key +
                           " which has " + std::to_string(storage_numel));
