@@ -6,7 +6,10 @@
 #   2. the geometric segmenter's own time (goal <= 1 s on 2 cores), from the report
 #   3. peak RSS (/usr/bin/time) as a ratio to the series' pixel bytes (goal <= 3x)
 # Prints best and median over the repeats, and the load average before and
-# after: on a shared machine only the best repeats mean much.
+# after: on a shared machine only the best repeats mean much. Two runs of
+# ctdeface per repeat: `--no-qc` (the defacer alone: read, segment, rewrite,
+# the figures issue 3/7 set goals for) and the default (with the QC skin
+# renders and face detector of issue 6/7).
 # Usage: bench/run_deface_bench.sh [build-dir] [repeats]   (BENCH_WORK=dir for the scratch folder)
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
@@ -27,38 +30,49 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 cat "$IN"/* >/dev/null  # warm the page cache for the first repeat too
+# One timed ctdeface run: prints "seconds segmenter_seconds peak_kb".
+run_ctdeface() {
+  rm -rf "$WORK/ct-out"; sync
+  local t0 t1
+  t0=$(now)
+  /usr/bin/time -f "%M" -o "$WORK/rss.txt" "$BUILD/ctdeface" -q "$@" -i "$IN" -o "$WORK/ct-out" || true; sync
+  t1=$(now)
+  echo "$(echo "$t1 - $t0" | bc -l) $(python3 -c "import json;print(json.load(open('$WORK/ct-out/ctdeface-report.json'))['series'][0]['segment_seconds'])") $(tail -1 "$WORK/rss.txt")"
+}
 for r in $(seq "$REPEATS"); do
-  rm -rf "$WORK/cp-out" "$WORK/ct-out"; sync
+  rm -rf "$WORK/cp-out"; sync
   t0=$(now); cp -r "$IN" "$WORK/cp-out"; sync; t1=$(now)
   cp_s=$(echo "$t1 - $t0" | bc -l)
-  t0=$(now)
-  /usr/bin/time -f "%M" -o "$WORK/rss.txt" "$BUILD/ctdeface" -q -i "$IN" -o "$WORK/ct-out"; sync
-  t1=$(now)
-  ct_s=$(echo "$t1 - $t0" | bc -l)
-  seg_s=$(python3 -c "import json;print(json.load(open('$WORK/ct-out/ctdeface-report.json'))['series'][0]['segment_seconds'])")
-  kb=$(tail -1 "$WORK/rss.txt")
-  echo "$cp_s $ct_s $seg_s $kb" >>"$RESULTS"
-  printf 'run %d: cp -r %.3f s, ctdeface %.3f s (%.2fx; segmenter %.3f s), peak RSS %d MiB\n' "$r" "$cp_s" "$ct_s" \
-    "$(echo "$ct_s / $cp_s" | bc -l)" "$seg_s" $((kb / 1024))
+  rm -rf "$WORK/cp-out"
+  read -r noqc_s noqc_seg noqc_kb < <(run_ctdeface --no-qc)
+  read -r qc_s qc_seg qc_kb < <(run_ctdeface)
+  echo "$cp_s $noqc_s $noqc_seg $noqc_kb $qc_s $qc_seg $qc_kb" >>"$RESULTS"
+  printf 'run %d: cp -r %.3f s | --no-qc %.3f s (%.2fx; segmenter %.3f s; %d MiB) | default %.3f s (%.2fx; %d MiB)\n' \
+    "$r" "$cp_s" "$noqc_s" "$(echo "$noqc_s / $cp_s" | bc -l)" "$noqc_seg" $((noqc_kb / 1024)) \
+    "$qc_s" "$(echo "$qc_s / $cp_s" | bc -l)" $((qc_kb / 1024))
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -rf "$WORK/cp-out" "$WORK/ct-out"
+rm -rf "$WORK/ct-out"
 
 python3 - "$RESULTS" "$PIXEL_BYTES" "$NFILES" "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 pixel_bytes, nfiles, cores = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-cp, ct, seg, kb = (list(c) for c in zip(*rows))
-ratio = [b / a for a, b in zip(cp, ct)]
-rss = [k * 1024 / pixel_bytes for k in kb]
+cols = list(zip(*rows))
+cp = cols[0]
 med = statistics.median
 print(f"\nseries: {nfiles} files, 512x512, pixel bytes {pixel_bytes / 2**20:.0f} MiB, {cores} cores, "
       f"{len(rows)} repeats; load average before {sys.argv[5]}, after {sys.argv[6]}")
-print(f"{'':28}{'best':>10}{'median':>10}")
-print(f"{'cp -r + sync (s)':28}{min(cp):10.3f}{med(cp):10.3f}")
-print(f"{'ctdeface + sync (s)':28}{min(ct):10.3f}{med(ct):10.3f}")
-print(f"{'1. ratio to cp -r (<= 2x)':28}{min(ct) / min(cp):9.2f}x{med(ratio):9.2f}x   (best: best/best; median: of per-run ratios)")
-print(f"{'2. segmenter (s, <= 1 s)':28}{min(seg):10.3f}{med(seg):10.3f}")
-print(f"{'3. peak RSS (MiB)':28}{min(kb) / 1024:10.0f}{med(kb) / 1024:10.0f}")
-print(f"{'   ratio to pixels (<= 3x)':28}{min(rss):9.2f}x{med(rss):9.2f}x   (max over repeats {max(rss):.2f}x)")
+print(f"{'':30}{'best':>10}{'median':>10}")
+print(f"{'cp -r + sync (s)':30}{min(cp):10.3f}{med(cp):10.3f}")
+for name, base in (("ctdeface --no-qc", 1), ("ctdeface (default, QC on)", 4)):
+    ct, seg, kb = cols[base], cols[base + 1], cols[base + 2]
+    ratio = [b / a for a, b in zip(cp, ct)]
+    rss = [k * 1024 / pixel_bytes for k in kb]
+    print(f"{name}:")
+    print(f"{'  wall + sync (s)':30}{min(ct):10.3f}{med(ct):10.3f}")
+    print(f"{'  1. ratio to cp -r (<= 2x)':30}{min(ct) / min(cp):9.2f}x{med(ratio):9.2f}x   (best: best/best; median: of per-run ratios)")
+    print(f"{'  2. segmenter (s, <= 1 s)':30}{min(seg):10.3f}{med(seg):10.3f}")
+    print(f"{'  3. peak RSS (MiB)':30}{min(kb) / 1024:10.0f}{med(kb) / 1024:10.0f}")
+    print(f"{'     ratio to pixels (<= 3x)':30}{min(rss):9.2f}x{med(rss):9.2f}x   (max over repeats {max(rss):.2f}x)")
 PY
