@@ -353,8 +353,10 @@ OnednnUNet::OnednnUNet(UNetSpec spec, const CheckpointContents& checkpoint, cons
   }
   binder.expectAllTaken(spec_.architecture().n_stages);
   block_ = preferredBlock(engine_, spec_.architecture().dims);
-  // Channels in each block must have their own InstanceNorm row; the instance norm runs per real channel,
-  // so only real channels are touched and oneDNN's zero padding is kept.
+  // oneDNN's blocked JIT kernels need whole channel blocks (nnU-Net's 32..320 features are); a network with
+  // other widths would fall to the reference kernels, so it runs in the plain layout on the GEMM kernels.
+  for (std::size_t b = 1; b < spec_.buffers().size(); ++b)
+    if (static_cast<int>(b) != spec_.outputBuffer() && spec_.buffers()[b].channels % block_ != 0) block_ = 1;
 }
 
 OnednnUNet::~OnednnUNet() = default;

@@ -99,7 +99,7 @@ TEST(Network, WrongShapeNamesTheTensorAndBothShapes) {
   Loaded m = load({"plain3d", "nnUNetTrainer__nnUNetPlans__3d_fullres", "3d_fullres"});
   m.plans.architecture.features_per_stage[1] = 12;
   const std::string msg = mismatchMessage(m.plans, m.checkpoint, 1, 2);
-  EXPECT_NE(msg.find("encoder.stages.1.0.convs.0.conv.weight has shape [8, 4, 3, 3, 3] in the checkpoint but the plans need [12, 4, 3, 3, 3]"),
+  EXPECT_NE(msg.find("encoder.stages.1.0.convs.0.conv.weight has shape [16, 16, 3, 3, 3] in the checkpoint but the plans need [12, 16, 3, 3, 3]"),
             std::string::npos)
       << msg;
 }
@@ -107,7 +107,7 @@ TEST(Network, WrongShapeNamesTheTensorAndBothShapes) {
 TEST(Network, WrongClassCountIsAMismatch) {
   const Loaded m = load({"plain3d", "nnUNetTrainer__nnUNetPlans__3d_fullres", "3d_fullres"});
   const std::string msg = mismatchMessage(m.plans, m.checkpoint, 1, 3);
-  EXPECT_NE(msg.find("decoder.seg_layers.1.weight has shape [2, 4, 1, 1, 1] in the checkpoint but the plans need [3, 4, 1, 1, 1]"),
+  EXPECT_NE(msg.find("decoder.seg_layers.1.weight has shape [2, 16, 1, 1, 1] in the checkpoint but the plans need [3, 16, 1, 1, 1]"),
             std::string::npos)
       << msg;
 }

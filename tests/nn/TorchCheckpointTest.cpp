@@ -64,7 +64,7 @@ TEST(TorchCheckpoint, ReadsAnNnunetTrainerCheckpoint) {
   EXPECT_EQ(*c.inference_allowed_mirroring_axes, (std::vector<int>{0, 1, 2}));
   const Tensor* w = c.find("encoder.stages.0.0.convs.0.conv.weight");
   ASSERT_NE(w, nullptr);
-  EXPECT_EQ(w->shape, (std::vector<std::int64_t>{4, 1, 1, 3, 3}));
+  EXPECT_EQ(w->shape, (std::vector<std::int64_t>{16, 1, 1, 3, 3}));
   const Tensor* alias = c.find("encoder.stages.0.0.convs.0.all_modules.0.weight");
   ASSERT_NE(alias, nullptr);
   EXPECT_EQ(alias->data, w->data);

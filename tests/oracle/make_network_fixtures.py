@@ -199,7 +199,9 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     # Anisotropic 3D PlainConvUNet: an in-plane-only first pooling and 1x3x3 kernels, as for thick slices.
-    make_model('plain3d', '3d_fullres', 'PlainConvUNet', 3, [4, 8, 16], [[1, 3, 3], [3, 3, 3], [3, 3, 3]],
+    # Widths are whole 16-channel blocks, so the engine runs it in oneDNN's blocked layout (the others,
+    # narrower, run in the plain layout).
+    make_model('plain3d', '3d_fullres', 'PlainConvUNet', 3, [16, 16, 32], [[1, 3, 3], [3, 3, 3], [3, 3, 3]],
                [[1, 1, 1], [1, 2, 2], [2, 2, 2]], [2, 2, 2], [2, 2], 1, {'background': 0, 'face': 1},
                [8, 24, 24], [3.0, 0.8, 0.8], 0.01, False, 1234)
     # 3D ResidualEncoderUNet, two input channels, three labels, a 2-block stage (skip projections).
