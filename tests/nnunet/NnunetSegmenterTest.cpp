@@ -16,6 +16,12 @@ using namespace ctd::nnunet::testing;
 
 namespace {
 
+PredictorOptions oneThread() {
+  PredictorOptions o;
+  o.threads = 1;  // tests run side by side under ctest -j
+  return o;
+}
+
 // A small regular head-like volume: an ellipsoid of soft tissue with a bony shell in air.
 Volume headVolume(std::size_t nx, std::size_t ny, std::size_t nz, double px, double gap, double shear_mm_per_slice) {
   Volume v;
@@ -40,7 +46,7 @@ Volume headVolume(std::size_t nx, std::size_t ny, std::size_t nz, double px, dou
 
 TEST(NnunetSegmenter, RegularStackIsPredictedAsItIs) {
   const Volume v = headVolume(40, 44, 18, 2.0, 3.0, 0.0);
-  NnunetSegmenter seg(fixtureDir() / "plain3d", {}, "plain3d");
+  NnunetSegmenter seg(fixtureDir() / "plain3d", oneThread(), "plain3d");
   EXPECT_EQ(seg.faceLabel(), 1);
   const FaceSegmentation out = seg.segment(v);
   ASSERT_EQ(out.mask.nx, v.nx);
@@ -51,7 +57,7 @@ TEST(NnunetSegmenter, RegularStackIsPredictedAsItIs) {
   EXPECT_EQ(out.face_in_view, out.mask.count() > 0);
 
   // The same array through the predictor directly: identical labels.
-  NnunetPredictor pred(fixtureDir() / "plain3d", {});
+  NnunetPredictor pred(fixtureDir() / "plain3d", oneThread());
   ImageGrid img(1, {18, 44, 40});
   std::copy(v.hu.begin(), v.hu.end(), img.data.begin());
   const ExportedPrediction p = pred.predict(img, {3.0, 2.0, 2.0});
@@ -63,7 +69,7 @@ TEST(NnunetSegmenter, RegularStackIsPredictedAsItIs) {
 TEST(NnunetSegmenter, TiltedStackGoesThroughItsRegularGrid) {
   // 10 degrees of gantry tilt: each slice steps 3 mm along the normal and 0.53 mm along Y.
   const Volume v = headVolume(36, 40, 14, 2.0, 3.0, 3.0 * std::tan(10.0 * M_PI / 180.0));
-  NnunetSegmenter seg(fixtureDir() / "plain3d", {}, "plain3d");
+  NnunetSegmenter seg(fixtureDir() / "plain3d", oneThread(), "plain3d");
   const FaceSegmentation out = seg.segment(v);
   ASSERT_EQ(out.mask.nx, v.nx);
   ASSERT_EQ(out.mask.ny, v.ny);
@@ -74,7 +80,7 @@ TEST(NnunetSegmenter, TiltedStackGoesThroughItsRegularGrid) {
   // Expected: predict on the regular grid, pull back with maskToNative.
   Volume grid = regularGridFor(v);
   resampleInto(v, grid, -1024.0f);
-  NnunetPredictor pred(fixtureDir() / "plain3d", {});
+  NnunetPredictor pred(fixtureDir() / "plain3d", oneThread());
   ImageGrid img(1, {static_cast<std::int64_t>(grid.nz), static_cast<std::int64_t>(grid.ny), static_cast<std::int64_t>(grid.nx)});
   std::copy(grid.hu.begin(), grid.hu.end(), img.data.begin());
   const double gap = dot(grid.slice_pos.back() - grid.slice_pos.front(), grid.normal) / static_cast<double>(grid.nz - 1);
@@ -89,10 +95,10 @@ TEST(NnunetSegmenter, TiltedStackGoesThroughItsRegularGrid) {
 TEST(NnunetSegmenter, OnlyTheFaceLabelIsMasked) {
   // resenc has labels background, "Face" (1) and "ears" (2): ears must not be removed.
   const Volume v = headVolume(40, 36, 16, 2.0, 4.0, 0.0);
-  NnunetSegmenter seg(fixtureDir() / "resenc", {}, "resenc");
+  NnunetSegmenter seg(fixtureDir() / "resenc", oneThread(), "resenc");
   EXPECT_EQ(seg.faceLabel(), 1);
   const FaceSegmentation out = seg.segment(v);
-  NnunetPredictor pred(fixtureDir() / "resenc", {});
+  NnunetPredictor pred(fixtureDir() / "resenc", oneThread());
   ImageGrid img(1, {16, 36, 40});
   std::copy(v.hu.begin(), v.hu.end(), img.data.begin());
   const ExportedPrediction p = pred.predict(img, {4.0, 2.0, 2.0});

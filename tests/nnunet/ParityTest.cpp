@@ -35,6 +35,7 @@ class NnunetParity : public ::testing::TestWithParam<std::string> {};
 TEST_P(NnunetParity, MatchesNnunetPredictor) {
   const auto& c = caseByName(GetParam());
   PredictorOptions o;
+  o.threads = 1;  // ctest runs tests side by side; one engine thread each avoids oversubscribed OpenMP barriers
   o.tta = c["tta"].get<bool>();
   o.folds = c["folds"].get<std::vector<std::string>>();
   NnunetPredictor pred(fixtureDir() / c["model"].get<std::string>(), o);
