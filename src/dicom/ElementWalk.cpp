@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 namespace ctd {
@@ -41,7 +45,9 @@ bool longVr(std::string_view vr) {
 
 class Walker {
  public:
-  Walker(int fd, std::uint64_t size, ElementEncoding enc) : fd_(fd), size_(size), enc_(enc) {}
+  // Reads from the file (fd >= 0) or, for an inflated data set, from `memory`.
+  Walker(int fd, const std::string* memory, std::uint64_t size, ElementEncoding enc)
+      : fd_(fd), memory_(memory), size_(size), enc_(enc) {}
 
   // Elements from `pos` to `end` (the end of a defined-length item or of the
   // file), or to an item delimiter when `end` is undefined (0).
@@ -156,6 +162,11 @@ class Walker {
   }
 
   bool read(unsigned char* dst, std::size_t n, std::uint64_t at) const {
+    if (memory_) {
+      if (at + n > memory_->size()) return false;
+      std::memcpy(dst, memory_->data() + at, n);
+      return true;
+    }
     return ::pread(fd_, dst, n, static_cast<off_t>(at)) == static_cast<ssize_t>(n);
   }
   std::uint16_t u16(const unsigned char* p) const {
@@ -168,10 +179,45 @@ class Walker {
   }
 
   int fd_;
+  const std::string* memory_;
   std::uint64_t size_;
   ElementEncoding enc_;
   bool done_ = false;
 };
+
+// Inflates the raw deflate stream (PS3.5 A.5) after the meta group. Deflated
+// CT is rare and compresses a few times at most, so the output is capped at
+// 2000 x the stream (a "deflate bomb" is refused, not inflated).
+bool inflateDataSet(int fd, std::uint64_t start, std::uint64_t size, std::string& out, std::string& why) {
+  std::string in(size > start ? size - start : 0, '\0');
+  if (!in.empty() && ::pread(fd, in.data(), in.size(), static_cast<off_t>(start)) != static_cast<ssize_t>(in.size()))
+    return true;  // the caller's own read reports it
+  const std::uint64_t cap = std::max<std::uint64_t>(64ull << 20, std::uint64_t(in.size()) * 2000);
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return true;
+  z.next_in = reinterpret_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  char buf[1 << 16];
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+    if (out.size() > cap) {
+      inflateEnd(&z);
+      why = "corrupt file: the deflated data set inflates beyond " + std::to_string(cap) + " bytes";
+      return false;
+    }
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // stream cut short: walk what there is
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+    why = "corrupt file: the deflated data set does not inflate (zlib error " + std::to_string(rc) + ")";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -181,7 +227,18 @@ bool elementsFitInFile(const std::filesystem::path& file, std::uint64_t start, E
   if (f.fd < 0) return true;  // the caller's own open reports it
   const off_t size = ::lseek(f.fd, 0, SEEK_END);
   if (size < 0) return true;
-  Walker w(f.fd, static_cast<std::uint64_t>(size), encoding);
+  if (encoding == ElementEncoding::DeflatedExplicitLittle) {
+    // GDCM inflates and parses the stream as it reads, allocating each
+    // element's declared length: the inflated data set is walked the same way.
+    std::string inflated;
+    if (!inflateDataSet(f.fd, start, static_cast<std::uint64_t>(size), inflated, why)) return false;
+    Walker w(-1, &inflated, inflated.size(), ElementEncoding::ExplicitLittle);
+    std::uint64_t pos = 0;
+    if (w.dataSet(pos, 0, 0)) return true;
+    why = w.why + " (in the inflated data set)";
+    return false;
+  }
+  Walker w(f.fd, nullptr, static_cast<std::uint64_t>(size), encoding);
   std::uint64_t pos = start;
   if (w.dataSet(pos, 0, 0)) return true;
   why = w.why;

@@ -11,7 +11,7 @@
 
 namespace ctd {
 
-enum class ElementEncoding { ExplicitLittle, ImplicitLittle, ExplicitBig };
+enum class ElementEncoding { ExplicitLittle, ImplicitLittle, ExplicitBig, DeflatedExplicitLittle };
 
 // Checks that every element from `start` to the end of the file lies wholly
 // inside the file (values, sequences, items, encapsulated fragments). An

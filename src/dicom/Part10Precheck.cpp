@@ -87,10 +87,8 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
       why = "unknown transfer syntax " + syntax;
       return false;
     }
-    // Deflated data sets cannot be walked without inflating them; GDCM reads
-    // them through zlib, which reports a cut stream as an error.
-    if (syntax == "1.2.840.10008.1.2.1.99") return true;
-    const ElementEncoding enc = syntax == "1.2.840.10008.1.2"     ? ElementEncoding::ImplicitLittle
+    const ElementEncoding enc = syntax == "1.2.840.10008.1.2.1.99" ? ElementEncoding::DeflatedExplicitLittle
+                                : syntax == "1.2.840.10008.1.2"     ? ElementEncoding::ImplicitLittle
                                 : syntax == "1.2.840.10008.1.2.2" ? ElementEncoding::ExplicitBig
                                                                   : ElementEncoding::ExplicitLittle;
     return elementsFitInFile(file, pos, enc, why);

@@ -11,8 +11,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
+#include <fstream>
 #include <cerrno>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "core/Error.h"
 #include "dicom/GdcmQuiet.h"
@@ -83,6 +87,56 @@ void checkNativeLength(const DicomInstance& inst, const gdcm::DataSet& ds) {
                                std::to_string(inst.bits_allocated) + " needs " + std::to_string(expected));
 }
 
+// GDCM's RLE decoder trusts each frame's 64-byte RLE header (PS3.5 G.3.1): a
+// corrupt segment count or offset makes it read far outside the header and
+// crash. Every frame's header is checked from the file before GDCM sees it.
+void checkRleHeaders(const DicomInstance& inst) {
+  const auto& file = inst.path;
+  std::ifstream in(file, std::ios::binary);
+  const std::uint64_t from = inst.pixel_data_offset >= 12 ? inst.pixel_data_offset - 12 : 0;
+  in.seekg(static_cast<std::streamoff>(from));
+  const std::string b((std::istreambuf_iterator<char>(in)), {});
+  const auto u32 = [&](std::size_t at) {
+    return std::uint32_t(std::uint8_t(b[at])) | std::uint32_t(std::uint8_t(b[at + 1])) << 8 |
+           std::uint32_t(std::uint8_t(b[at + 2])) << 16 | std::uint32_t(std::uint8_t(b[at + 3])) << 24;
+  };
+  const std::size_t tag = b.find(std::string("\xE0\x7F\x10\x00", 4));
+  if (inst.pixel_data_offset == 0 || tag == std::string::npos || tag > 12)
+    throw Error(file, "RLE PixelData not found where the header ends");
+  std::vector<std::pair<std::size_t, std::uint32_t>> fragments;  // value offset, length
+  std::size_t at = tag + 12;
+  for (bool first = true;; first = false) {
+    if (at + 8 > b.size()) throw Error(file, "RLE PixelData ends inside its item headers");
+    const std::uint32_t item = u32(at), length = u32(at + 4);
+    if (item == 0xE0DDFFFEu) break;
+    if (item != 0xE000FFFEu || length == 0xFFFFFFFFu || at + 8 + length > b.size())
+      throw Error(file, "RLE PixelData has a broken item at offset " + std::to_string(from + at));
+    if (!first) fragments.emplace_back(at + 8, length);  // the first item is the offset table
+    at += 8 + length;
+  }
+  if (fragments.empty()) throw Error(file, "RLE PixelData holds no fragment");
+  // One fragment per frame is the rule; otherwise only the first starts with a header.
+  const std::size_t headers = fragments.size() == inst.number_of_frames ? fragments.size() : 1;
+  const std::uint32_t segments = inst.samples_per_pixel * (inst.bits_allocated / 8u);
+  for (std::size_t f = 0; f < headers; ++f) {
+    const auto [v, length] = fragments[f];
+    const auto refuse = [&](const std::string& why) {
+      throw Error(file, "corrupt RLE header of frame " + std::to_string(f + 1) + ": " + why);
+    };
+    if (length < 64) refuse("fragment of " + std::to_string(length) + " bytes");
+    const std::uint32_t n = u32(v);
+    if (n != segments) refuse(std::to_string(n) + " segments, expected " + std::to_string(segments));
+    std::uint32_t previous = 0;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const std::uint32_t offset = u32(v + 4 + 4 * k);
+      if ((k == 0 && offset != 64) || (k > 0 && offset <= previous) || offset >= length)
+        refuse("segment " + std::to_string(k + 1) + " at offset " + std::to_string(offset) + " of " +
+               std::to_string(length));
+      previous = offset;
+    }
+  }
+}
+
 }  // namespace
 
 void checkPixelHeader(const DicomInstance& inst) { checkHeader(inst); }
@@ -96,6 +150,7 @@ DecodedFrames decodePixels(const DicomInstance& inst) {
 void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
   quietGdcm();
   checkHeader(inst);
+  if (inst.transfer_syntax == "1.2.840.10008.1.2.5") checkRleHeaders(inst);
   const auto& file = inst.path;
   gdcm::ImageReader reader;
   reader.SetFileName(file.string().c_str());

@@ -18,6 +18,7 @@
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
 #include "volume/SliceThreads.h"
+#include "write/FileCopy.h"
 #include "write/FileRewriter.h"
 #include "write/StagingArea.h"
 #include "write/StoredSamples.h"
@@ -118,9 +119,7 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
 // Copies `from` to `to` and starts writing it to disk now (the commit's
 // syncfs is what guarantees it is there; this only gets the disk busy early).
 void copyAndStartWriteback(const std::filesystem::path& from, const std::filesystem::path& to) {
-  std::error_code ec;
-  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) throw Error(from, "cannot copy: " + ec.message());
+  copyFileBytes(from, to);  // names ENOSPC / EFBIG, where copy_file says "Input/output error"
   const int fd = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
