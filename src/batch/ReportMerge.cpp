@@ -4,7 +4,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/Error.h"
 
@@ -13,16 +12,25 @@ namespace fs = std::filesystem;
 namespace ctd::batch {
 namespace {
 
+// "ctdeface-report.shard-I-of-N.json" -> (I, N); nullopt for any other name.
+std::optional<std::pair<int, int>> shardOfFileName(const std::string& f) {
+  const std::string head = "ctdeface-report.shard-", tail = ".json";
+  if (f.rfind(head, 0) != 0 || !f.ends_with(tail)) return std::nullopt;
+  const std::string mid = f.substr(head.size(), f.size() - head.size() - tail.size());  // "I-of-N"
+  const auto of = mid.find("-of-");
+  if (of == std::string::npos || of == 0 || of + 4 >= mid.size()) return std::nullopt;
+  const std::string a = mid.substr(0, of), b = mid.substr(of + 4);
+  const auto digits = [](const std::string& t) { return t.find_first_not_of("0123456789") == std::string::npos; };
+  if (!digits(a) || !digits(b) || a.size() > 6 || b.size() > 6) return std::nullopt;
+  return std::make_pair(std::stoi(a), std::stoi(b));
+}
+
 // shard count -> index -> json file
 std::map<int, std::map<int, fs::path>> findParts(const fs::path& out) {
-  static const std::regex name(R"(ctdeface-report\.shard-(\d+)-of-(\d+)\.json)");
   std::map<int, std::map<int, fs::path>> parts;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(out, ec)) {
-    std::smatch m;
-    const std::string f = e.path().filename().string();
-    if (std::regex_match(f, m, name)) parts[std::stoi(m[2])][std::stoi(m[1])] = e.path();
-  }
+  for (const auto& e : fs::directory_iterator(out, ec))
+    if (const auto s = shardOfFileName(e.path().filename().string())) parts[s->second][s->first] = e.path();
   return parts;
 }
 
