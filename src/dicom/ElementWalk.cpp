@@ -104,6 +104,12 @@ class Walker {
         }
         return truncated(tagText(g, e), value_at, length);
       }
+      // GDCM parses the items of a defined-length sequence too.
+      if (vr == "SQ" && length > 0) {
+        std::uint64_t inner = value_at;
+        if (!items(inner, depth + 1, tagText(g, e), value_at + length)) return false;
+        if (done_) return true;
+      }
       pos = value_at + length;
     }
     if (needs_delimiter) return truncated("the item delimiter", pos, 8);
@@ -120,9 +126,12 @@ class Walker {
  private:
   // Items of an undefined-length sequence (or fragments of encapsulated
   // pixel data) up to the sequence delimiter.
-  bool items(std::uint64_t& pos, int depth, const std::string& owner) {
+  // `end`: the end of a defined-length sequence (0: up to its delimiter).
+  bool items(std::uint64_t& pos, int depth, const std::string& owner, std::uint64_t end = 0) {
     if (depth > kMaxDepth) return corrupt("sequences nested deeper than " + std::to_string(kMaxDepth), pos);
     for (;;) {
+      if (end && pos == end) return true;
+      if (end && pos + 8 > end) return corrupt("an item of " + owner + " running past the sequence's length", pos);
       unsigned char h[8];
       if (pos + 8 > size_) return truncated("an item of " + owner, pos, 8);
       if (!read(h, 8, pos)) return giveUp();
@@ -138,6 +147,7 @@ class Walker {
         continue;
       }
       if (pos + length > size_) return truncated("an item of " + owner, pos, length);
+      if (end && pos + length > end) return corrupt("an item of " + owner + " longer than the sequence", pos - 8);
       // Nested data sets of defined length are walked too; fragments are opaque.
       if (owner != "(7FE0,0010) PixelData") {
         std::uint64_t inner = pos;
