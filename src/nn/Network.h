@@ -10,7 +10,9 @@ namespace ctd::nn {
 
 struct EngineOptions {
   int threads = 0;    // 0 = all cores
-  bool bf16 = false;  // bfloat16 convolutions (AVX512-BF16); float32 otherwise
+  // Lets oneDNN run convolutions in bfloat16 (fpmath_mode::bf16) where the CPU has native BF16
+  // (AVX512-BF16 / AMX). Where it has not, oneDNN 2.6 keeps float32 and the results are unchanged.
+  bool bf16 = false;
 };
 
 class Network {
