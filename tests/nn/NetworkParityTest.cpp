@@ -20,6 +20,8 @@ const std::filesystem::path kFixtures = std::filesystem::path(CTD_SOURCE_DIR) / 
 struct Fixture {
   std::string name, folder, configuration;
 };
+// gtest prints the parameter in test listings; the name says it all.
+void PrintTo(const Fixture& f, std::ostream* os) { *os << f.name; }
 
 struct Loaded {
   NnunetPlans plans;
