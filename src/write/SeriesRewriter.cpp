@@ -22,6 +22,7 @@
 #include "write/FileRewriter.h"
 #include "write/StagingArea.h"
 #include "write/StoredSamples.h"
+#include "write/TransferSyntaxPolicy.h"
 
 namespace ctd {
 namespace {
@@ -256,8 +257,16 @@ RewriteResult rewriteFiles(const CaseInventory& inv, const SeriesStack& stack, c
       }
     }
   };
-  const unsigned n_threads =
-      files.size() > 1 ? std::min(sliceThreadBudget(), std::max(1u, std::thread::hardware_concurrency())) : 1u;
+  // GDCM's encoders (JPEG-LS through CharLS, JPEG, ...) are not safe to run
+  // concurrently (a re-encode crashed that way): only series of uncompressed
+  // files without header edits, which are patched in place, get two workers.
+  const bool all_patched_in_place =
+      !opt.new_uids && !opt.mark_defaced && std::all_of(files.begin(), files.end(), [&](const auto& file) {
+        return routeFor(inv.instances[file.first].transfer_syntax) == SyntaxRoute::PatchInPlace;
+      });
+  const unsigned n_threads = files.size() > 1 && all_patched_in_place
+                                 ? std::min(sliceThreadBudget(), std::max(1u, std::thread::hardware_concurrency()))
+                                 : 1u;
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
   worker();
