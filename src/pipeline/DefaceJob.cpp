@@ -54,12 +54,6 @@ std::string outputAffectingOptions(const DefaceOptions& opt) {
   nlohmann::ordered_json j;
   j["version"] = kVersion;
   j["model"] = opt.model;
-  if (opt.model != "geometric") {
-    j["step_size"] = opt.step_size;
-    j["tta"] = opt.tta;
-    j["folds"] = opt.folds;
-    j["bf16"] = opt.bf16;
-  }
   j["fill"] = opt.fill;
   j["brain_margin_mm"] = opt.brain_margin_mm;
   j["remove_ears"] = opt.remove_ears;
