@@ -72,6 +72,10 @@ class Walker {
       std::string_view vr;
       char vr_buf[2] = {char(h[4]), char(h[5])};
       vr = std::string_view(vr_buf, 2);
+      // GDCM's retry reads such an element little-endian, whatever the syntax:
+      // in a big-endian data set nothing can be said of its length.
+      if (enc_ == ElementEncoding::ExplicitBig && !knownVr(vr))
+        return corrupt("element " + tagText(g, e) + " without a valid VR in a big-endian data set", pos);
       if (enc_ == ElementEncoding::ImplicitLittle || !knownVr(vr)) {
         // No VR where one belongs: GDCM retries such a file as a mix of
         // explicit and implicit elements and then allocates this 4-byte

@@ -151,6 +151,13 @@ DicomInstance readInstanceHeader(const std::filesystem::path& file, const std::f
   checkAttributeTypes(ds, file);
   const char* ts_uid = gdcm::TransferSyntax::GetTSString(ts);
   inst.transfer_syntax = ts_uid ? ts_uid : dcm::getString(meta, gdcm::Tag(0x0002, 0x0010));
+  // GDCM guesses a syntax when it cannot use the declared one; the structure
+  // check (plausibleDicomStart) walked the declared one, so a guess would read
+  // the data set unchecked (fuzzing found GDCM then allocating gigabytes).
+  const std::string declared = dcm::getString(meta, gdcm::Tag(0x0002, 0x0010));
+  if (!declared.empty() && declared != inst.transfer_syntax)
+    throw Error(file, "corrupt header: File Meta Information declares transfer syntax " + declared +
+                          " but the data set does not read as it");
   inst.sop_class_uid = dcm::getString(ds, gdcm::Tag(0x0008, 0x0016));
   if (inst.sop_class_uid.empty()) inst.sop_class_uid = dcm::getString(meta, gdcm::Tag(0x0002, 0x0002));
   inst.sop_instance_uid = dcm::getString(ds, gdcm::Tag(0x0008, 0x0018));
