@@ -190,9 +190,10 @@ TEST_P(BatchKillResume, ResumedOutputIsByteIdenticalAndNeverPartial) {
 
 INSTANTIATE_TEST_SUITE_P(
     Points, BatchKillResume,
-    testing::Values(KillPoint{{"case-start:3"}}, KillPoint{{"series-staged:1"}}, KillPoint{{"series-commit:13"}},
-                    KillPoint{{"series-done:3"}}, KillPoint{{"case-outputs:2"}}, KillPoint{{"case-done:4"}},
-                    KillPoint{{"report:1"}}, KillPoint{{"report:2"}}, KillPoint{{"series-commit:30"}, 2},
+    // Eight points (CI runs them under ASan too: each costs a reference, a killed and a resumed run).
+    testing::Values(KillPoint{{"series-staged:1"}}, KillPoint{{"series-commit:13"}}, KillPoint{{"series-done:3"}},
+                    KillPoint{{"case-outputs:2"}}, KillPoint{{"case-done:4"}}, KillPoint{{"report:2"}},
+                    KillPoint{{"series-commit:30"}, 2},
                     KillPoint{{"series-commit:7", "case-done:2", "series-staged:2"}, 1}),
     [](const testing::TestParamInfo<KillPoint>& info) {
       std::string name;
@@ -202,13 +203,13 @@ INSTANTIATE_TEST_SUITE_P(
       return name + "_j" + std::to_string(info.param.jobs);
     });
 
-// Kills at seeded random moments (not at a hook): three runs each killed once
+// Kills at seeded random moments (not at a hook): two runs each killed once
 // and then resumed into its own OUT.
 TEST(BatchKillResume, RandomMomentsSeeded) {
   const Corpus c = makeCorpus("kill-random");
   const auto inputs = snapshotTree(c.in);
   std::mt19937 rng(20261128);
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     const fs::path out = c.dir / ("out-" + std::to_string(round));
     std::vector<std::string> violations;
