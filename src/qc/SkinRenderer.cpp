@@ -63,11 +63,11 @@ struct Field {
   }
 };
 
-// Light at the viewer: Lambert for the form, a little Blinn-Phong for the
-// sheen that makes a nose tip and closed lids read, and a depth cue so that
-// the eye sockets sit darker than the brow and cheeks around them.
-std::uint8_t shade(double diffuse, double depth_mm) {
-  const double specular = std::pow(diffuse, 24.0);
+// Lambert for the form from the key light, a little Blinn-Phong for the sheen
+// that makes a nose tip and closed lids read, and a depth cue so that the eye
+// sockets sit darker than the brow and cheeks around them.
+std::uint8_t shade(double diffuse, double half_cos, double depth_mm) {
+  const double specular = std::pow(half_cos, 24.0);
   const double cue = 1.0 - 0.45 * std::clamp(depth_mm / 90.0, 0.0, 1.0);
   const double v = (0.10 + 0.72 * diffuse + 0.18 * specular) * cue;
   return static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * v), 16L, 255L));
@@ -187,7 +187,11 @@ std::vector<SkinImage> SkinRenderer::render(const SkinGrid& g, const std::vector
     const auto steps = static_cast<long>(std::ceil((tmax - tmin) / step));
     cv::Mat img(H, W, CV_8UC1, cv::Scalar(0));
     std::vector<double> depth(static_cast<std::size_t>(W) * H, -1e30);
-    std::vector<float> lambert(depth.size(), 0);
+    std::vector<float> lambert(depth.size(), 0), sheen(depth.size(), 0);
+    const double elev = opt_.light_elevation_deg * std::acos(-1.0) / 180.0;
+    // At 0 degrees exactly the light at the viewer (no rounding of the normalisations).
+    const Vec3 light = elev == 0 ? to_viewer : normalized(std::cos(elev) * to_viewer + std::sin(elev) * up);
+    const Vec3 halfway = elev == 0 ? to_viewer : normalized(light + to_viewer);
     auto toIndex = [&](const Vec3& p) { return (1.0 / sp) * (p - g.origin); };
     const Vec3 dq = (step / sp) * d;
 
@@ -224,7 +228,22 @@ std::vector<SkinImage> SkinRenderer::render(const SkinGrid& g, const std::vector
                           F.sample(h[0], h[1], h[2] + 1) - F.sample(h[0], h[1], h[2] - 1)};
           const std::size_t pix = r * static_cast<std::size_t>(W) + static_cast<std::size_t>(c);
           depth[pix] = dot(h, d) * sp;
-          lambert[pix] = static_cast<float>(std::max(0.0, dot(normalized(-1.0 * grad), to_viewer)));
+          const Vec3 n = normalized(-1.0 * grad);
+          double lit = std::max(0.0, dot(n, light));
+          if (lit > 0 && opt_.shadow_mm > 0) {
+            // March towards the light from just outside the surface; skin in the
+            // way leaves only a little of the light.
+            const Vec3 ls = 0.5 * light;  // half a voxel per step, in index units
+            Vec3 p = h + 1.5 * n;
+            const auto n_steps = static_cast<long>(opt_.shadow_mm / (0.5 * sp));
+            for (long t = 0; t < n_steps; ++t, p = p + ls)
+              if (F.sample(p[0], p[1], p[2]) >= iso) {
+                lit *= 0.2;
+                break;
+              }
+          }
+          lambert[pix] = static_cast<float>(lit);
+          sheen[pix] = static_cast<float>(std::max(0.0, dot(n, halfway)));
           break;
         }
       }
@@ -235,7 +254,7 @@ std::vector<SkinImage> SkinRenderer::render(const SkinGrid& g, const std::vector
     for (int r = 0; r < H; ++r)
       for (int c = 0; c < W; ++c) {
         const std::size_t pix = static_cast<std::size_t>(r) * W + static_cast<std::size_t>(c);
-        if (depth[pix] > -1e29) img.at<std::uint8_t>(r, c) = shade(lambert[pix], depth[pix] - nearest);
+        if (depth[pix] > -1e29) img.at<std::uint8_t>(r, c) = shade(lambert[pix], sheen[pix], depth[pix] - nearest);
       }
     out.push_back({view, img});
   }

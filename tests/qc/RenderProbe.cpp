@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "QcTestSupport.h"
 #include "phantom/PhantomGenerator.h"
 #include "qc/FaceDetector.h"
 #include "qc/SeriesQc.h"
@@ -26,13 +27,17 @@ TEST(QcProbe, PhantomRenders) {
   const int first = std::getenv("CTD_QC_SEED0") ? std::atoi(std::getenv("CTD_QC_SEED0")) : 1000;
   const int count = std::getenv("CTD_QC_COUNT") ? std::atoi(std::getenv("CTD_QC_COUNT")) : 4;
   fs::create_directories(out);
-  qc::SkinRenderer renderer;
+  qc::RenderOptions ropt;
+  if (std::getenv("CTD_QC_ELEV")) ropt.light_elevation_deg = std::atof(std::getenv("CTD_QC_ELEV"));
+  if (std::getenv("CTD_QC_SHADOW")) ropt.shadow_mm = std::atof(std::getenv("CTD_QC_SHADOW"));
+  if (std::getenv("CTD_QC_PX")) ropt.pixel_mm = std::atof(std::getenv("CTD_QC_PX"));
+  qc::SkinRenderer renderer(ropt);
   qc::DetectorOptions dopt;
+  dopt.pixel_mm = ropt.pixel_mm;
   if (std::getenv("CTD_QC_ROLL")) dopt.roll_deg = {-20, 0, 20};
   qc::FaceDetector detector(dopt);
   for (int seed = first; seed < first + count; ++seed) {
-    auto spec = phantom::PhantomSpec::random(static_cast<unsigned>(seed));
-    spec.fov = phantom::PhantomFov::FullHead;
+    const auto spec = qctest::faceInViewPose(static_cast<unsigned>(seed));
     const auto pc = phantom::makePhantom(spec);
     GeometricSegmenter seg;
     const auto s = seg.segment(pc.ct);
@@ -51,6 +56,53 @@ TEST(QcProbe, PhantomRenders) {
               << std::chrono::duration<double>(t3 - t2).count() << " s\n  before: " << hb.detected << " " << hb.score
               << " " << hb.view << " " << hb.cascade << "\n  after: " << ha.detected << " " << ha.score << " "
               << ha.view << " " << ha.cascade << "\n";
+    if (const char* files = std::getenv("CTD_QC_CASCADES")) {
+      // Every cascade named (comma-separated, under opencv-data) on every view:
+      // the best merged-window count per view, for choosing settings.
+      std::string list = files;
+      for (std::size_t a = 0; a < list.size();) {
+        const std::size_t b = std::min(list.find(',', a), list.size());
+        const std::string name = list.substr(a, b - a);
+        a = b + 1;
+        cv::CascadeClassifier cc((fs::path(CTD_OPENCV_DATA) / name).string());
+        for (int phase = 0; phase < 2; ++phase)
+          for (const auto& v : phase ? after : before) {
+            cv::Mat eq0;
+            cv::equalizeHist(v.image, eq0);
+            for (int mirror = 0; mirror < 6; ++mirror) {
+              cv::Mat eq = eq0;
+              const double roll = (mirror / 2 - 1) * 20.0;
+              if (roll != 0)
+                cv::warpAffine(eq0, eq, cv::getRotationMatrix2D(cv::Point2f(eq0.cols / 2.0f, eq0.rows / 2.0f), roll, 1.0),
+                               eq0.size());
+              if (mirror % 2) cv::flip(eq, eq, 1);
+              std::vector<cv::Rect> boxes;
+              std::vector<int> nb;
+              const int mn = static_cast<int>(60 / ropt.pixel_mm), mx = static_cast<int>(170 / ropt.pixel_mm);
+              cc.detectMultiScale(eq, boxes, nb, 1.05, 3, 0, cv::Size(mn, mn), cv::Size(mx, mx));
+              int best = 0;
+              for (int n : nb) best = std::max(best, n);
+              if (std::getenv("CTD_QC_EYES") && name.find("frontalface") != std::string::npos) {
+                // Eye cascade inside each frontal box's upper part: closed lids vs bare orbits.
+                static cv::CascadeClassifier eye_cc(
+                    (fs::path(CTD_OPENCV_DATA) / "haarcascades/haarcascade_eye.xml").string());
+                for (std::size_t bi = 0; bi < boxes.size(); ++bi) {
+                  const cv::Rect box = boxes[bi];
+                  const cv::Rect upper(box.x, box.y, box.width, box.height * 3 / 5);
+                  std::vector<cv::Rect> eyes;
+                  std::vector<int> en;
+                  eye_cc.detectMultiScale(eq(upper), eyes, en, 1.05, 2, 0, cv::Size(box.width / 8, box.width / 8),
+                                          cv::Size(box.width / 3, box.width / 3));
+                  std::cout << "EYE," << seed << "," << (phase ? "after" : "before") << "," << qc::toString(v.view)
+                            << "," << name << "," << nb[bi] << "," << eyes.size() << "\n";
+                }
+              }
+              std::cout << "CASC," << seed << "," << (phase ? "after" : "before") << "," << qc::toString(v.view) << ","
+                        << name << "," << mirror % 2 << "," << best << "\n";
+            }
+          }
+      }
+    }
     if (std::getenv("CTD_QC_ALL")) {
       for (int phase = 0; phase < 2; ++phase)
         for (const auto& v : phase ? after : before)
