@@ -97,6 +97,14 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
   // with a meta group; anything else is not DICOM.
   if (n >= 8) {
     const std::uint16_t group = u16(buf.data());
+    // An implicit-VR meta group (no VR letters after the first tag) sends GDCM
+    // down ReadImplicitDataElement, which asserts on a malformed one (fuzz
+    // finding); such files are refused rather than half-trusted.
+    const bool vr_letters = buf[4] >= 'A' && buf[4] <= 'Z' && buf[5] >= 'A' && buf[5] <= 'Z';
+    if (group == 0x0002 && !vr_letters) {
+      why = "File Meta Information without preamble and without VRs (implicit): not supported";
+      return false;
+    }
     if (group == 0x0002 || group == 0x0008) return true;
   }
   why = "not a DICOM file (no DICM prefix and no DICOM element at the start)";
