@@ -58,7 +58,14 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
       }
       std::uint64_t header = 8, length = u16(buf.data() + pos + 6);
       if (longVr(vr)) {
-        if (pos + 12 > n) break;
+        if (pos + 12 > n) {
+          // GDCM asserts when a meta element's length field is cut off by the end of the file.
+          if (n == file_size) {
+            why = "malformed File Meta Information (file ends inside an element header)";
+            return false;
+          }
+          break;
+        }
         header = 12;
         length = u32(buf.data() + pos + 8);
         if (length == 0xFFFFFFFFu) {
@@ -79,6 +86,12 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
     }
     if (elements == 0) {
       why = "no File Meta Information after the DICM prefix";
+      return false;
+    }
+    // GDCM reads one tag past the meta group and asserts when the file ends there
+    // (fuzz finding): a file that is only a meta group holds no data set anyway.
+    if (pos + 8 > file_size) {
+      why = "no data set after the File Meta Information (file ends there)";
       return false;
     }
     // GDCM cannot read a data set in a syntax it does not know (and would

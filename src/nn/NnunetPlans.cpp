@@ -221,7 +221,8 @@ NnunetPlans loadPlans(const fs::path& plans_json, const fs::path& dataset_json, 
   if (plans.contains("foreground_intensity_properties_per_channel")) {
     for (const auto& [ch, v] : plans.at("foreground_intensity_properties_per_channel").items()) {
       IntensityProperties ip;
-      auto get = [&](const char* k, double& dst) {
+      // Captured by name: clang 14 (the fuzz build) cannot capture a structured binding.
+      auto get = [&r, &v = v](const char* k, double& dst) {
         if (v.contains(k)) dst = r.as<double>(v.at(k), k);
       };
       get("mean", ip.mean);
