@@ -74,7 +74,26 @@ seed_plans() {
   done < <(find "$ROOT/tests/fixtures" -name plans.json -print0 2>/dev/null)
 }
 
+# Inputs that once crashed, hung or over-allocated (fuzz/regressions/<target>/,
+# each fixed) are replayed first: a regression fails the script whatever the mode.
+# New findings of the timed run fail it too, unless CTD_FUZZ_NEW_FINDINGS=warn
+# (CI: a 60 s random exploration must not make CI fail at random; the finding is
+# printed and kept under build-fuzz/artifacts for a developer to fix and add here).
+NEW_FINDINGS=${CTD_FUZZ_NEW_FINDINGS:-fail}
 status=0
+for t in "${TARGETS[@]}"; do
+  reg="$ROOT/fuzz/regressions/$t"
+  if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+    if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$BUILD/fuzz/$t" -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=10 \
+        "$reg"/* > "$BUILD/$t-regressions.log" 2>&1; then
+      echo "== $t: $(ls "$reg" | wc -l) regression inputs replayed, all handled"
+    else
+      status=1
+      echo "!! $t: a regression input fails again: see $BUILD/$t-regressions.log" >&2
+      grep -E "ERROR|SUMMARY|Assertion" "$BUILD/$t-regressions.log" | head -5 >&2 || true
+    fi
+  fi
+done
 for t in "${TARGETS[@]}"; do
   corpus=${CTD_FUZZ_CORPUS:-$BUILD/corpus}/$t
   artifacts=$BUILD/artifacts/$t
@@ -93,8 +112,8 @@ for t in "${TARGETS[@]}"; do
   if ! ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:quarantine_size_mb=64} "$BUILD/fuzz/$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=3072 -malloc_limit_mb=2048 \
       -timeout=10 -max_len=262144 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" \
       > "$BUILD/$t.log" 2>&1; then
-    status=1
-    echo "!! $t found a problem: see $BUILD/$t.log and $artifacts/" >&2
+    [ "$NEW_FINDINGS" = warn ] || status=1
+    echo "!! $t found a new problem ($NEW_FINDINGS): see $BUILD/$t.log and $artifacts/" >&2
     grep -E "ERROR|SUMMARY" "$BUILD/$t.log" | head -5 >&2 || true
   fi
   grep -E "^#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|stat::peak_rss" "$BUILD/$t.log" | tail -4 || true

@@ -1,5 +1,7 @@
 #include "nn/TorchCheckpoint.h"
 
+#include <filesystem>
+
 #include <zip.h>
 
 #include <cstring>
@@ -59,6 +61,16 @@ class CheckpointZip {
     zip_stat_init(&st);
     if (zip_stat(zip_.get(), name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
       throw Error(path_, "record " + name + " is missing from the checkpoint");
+    // The sizes come from the zip directory, which a corrupt file can fill with
+    // anything: check them against the archive before allocating (fuzz finding:
+    // a 3 GB allocation from a 2 KB file). Deflate cannot expand more than 1032:1.
+    std::error_code ec;
+    const auto archive_size = std::filesystem::file_size(path_, ec);
+    const bool stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
+    const zip_uint64_t comp = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : st.size;
+    if (!ec && (comp > archive_size || (stored ? st.size > archive_size : st.size / 1032 > comp)))
+      throw Error(path_, "record " + name + " claims " + std::to_string(st.size) +
+                             " bytes, more than the checkpoint can hold (corrupted?)");
     std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> f(zip_fopen(zip_.get(), name.c_str(), 0), zip_fclose);
     if (!f) throw Error(path_, "cannot open record " + name + ": " + zip_strerror(zip_.get()));
     std::string out(st.size, '\0');
