@@ -118,7 +118,13 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
       why = "File Meta Information without preamble and without VRs (implicit): not supported";
       return false;
     }
-    if (group == 0x0002 || group == 0x0008) return true;
+    // A bare data set: GDCM reads it guessing explicit or implicit VR element by
+    // element and asserts on a malformed one (fuzz finding), so it is walked
+    // first, as Part 10 files are.
+    if (group == 0x0008)
+      return elementsFitInFile(file, 0, vr_letters ? ElementEncoding::ExplicitLittle : ElementEncoding::ImplicitLittle,
+                               why);
+    if (group == 0x0002) return true;
   }
   why = "not a DICOM file (no DICM prefix and no DICOM element at the start)";
   return false;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <bit>
 #include <cerrno>
@@ -233,7 +234,10 @@ struct SharedResult {
 // from a threaded process deadlocked on its lock in the ASan test run. Under ASan
 // a threaded process therefore decodes in place (the single-threaded fuzz target
 // keeps the isolation); glibc's malloc is fork-safe, so normal builds always fork.
+std::atomic<bool> g_always_isolate{false};
+
 bool forkIsSafe() {
+  if (g_always_isolate.load(std::memory_order_relaxed)) return true;
 #ifdef CTD_UNDER_ASAN
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);)
@@ -312,6 +316,8 @@ void decodeIsolated(const DicomInstance& inst, DecodedFrames& out) {
 }
 
 }  // namespace
+
+void alwaysIsolateCompressedDecode(bool on) { g_always_isolate.store(on, std::memory_order_relaxed); }
 
 void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
   quietGdcm();

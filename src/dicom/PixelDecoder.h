@@ -27,6 +27,12 @@ DecodedFrames decodePixels(const DicomInstance& inst);
 // avoid a fresh allocation, and its page faults, per file.
 void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out);
 
+// Compressed files are decoded in a forked child (see PixelDecoder.cpp), except
+// in an ASan build whose process runs other threads, where the fork could
+// deadlock. A caller that knows its other threads do not allocate (libFuzzer's
+// watchdog thread) may ask for the child anyway.
+void alwaysIsolateCompressedDecode(bool on);
+
 // The common CT case without a second GDCM parse: native little-endian
 // (implicit or explicit VR) greyscale PixelData with BitsAllocated 16 and
 // HighBit = BitsStored - 1, read with one pread at inst.pixel_data_offset into
