@@ -1,6 +1,7 @@
 #include "dicom/Part10Precheck.h"
 
 #include <gdcmTransferSyntax.h>
+#include <gdcmVR.h>
 
 #include <cstdint>
 #include <fstream>
@@ -52,7 +53,10 @@ bool plausibleDicomStart(const std::filesystem::path& file, std::string& why) {
     std::string syntax;
     while (pos + 8 <= n && u16(buf.data() + pos) == 0x0002) {
       const std::string_view vr(reinterpret_cast<const char*>(buf.data() + pos + 4), 2);
-      if (vr[0] < 'A' || vr[0] > 'Z' || vr[1] < 'A' || vr[1] > 'Z' || vr == "SQ") {
+      // Letters that are no VR ("BI") also send GDCM's meta reader into an
+      // assertion (fuzz finding): only the standard's VRs pass.
+      const char vr_chars[3] = {vr[0], vr[1], '\0'};
+      if (!gdcm::VR::IsValid(vr_chars) || vr == "SQ") {
         why = "malformed File Meta Information (bad VR)";
         return false;
       }
