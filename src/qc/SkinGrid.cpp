@@ -5,6 +5,7 @@
 
 #include "core/Error.h"
 #include "volume/GridResampler.h"
+#include "volume/SliceBilinear.h"
 #include "volume/SliceThreads.h"
 
 namespace ctd::qc {
@@ -18,24 +19,13 @@ struct SliceSample {
   float mask = 0;
 };
 
-// Bilinear sample of native slice s at fractional column a, row b; false outside.
+// Bilinear sample of native slice s at fractional column a, row b; false more
+// than half a voxel outside (the grid's edge voxels still see the slice's edge).
 bool sampleSlice(const Volume& v, const VoxelMask* mask, std::size_t s, double a, double b, SliceSample& out) {
-  const double amax = static_cast<double>(v.nx - 1), bmax = static_cast<double>(v.ny - 1);
-  if (a < -0.5 || a > amax + 0.5 || b < -0.5 || b > bmax + 0.5) return false;
-  a = std::clamp(a, 0.0, amax);
-  b = std::clamp(b, 0.0, bmax);
-  const std::size_t i0 = std::min(static_cast<std::size_t>(a), v.nx > 1 ? v.nx - 2 : 0);
-  const std::size_t j0 = std::min(static_cast<std::size_t>(b), v.ny > 1 ? v.ny - 2 : 0);
-  const std::size_t i1 = std::min(i0 + 1, v.nx - 1), j1 = std::min(j0 + 1, v.ny - 1);
-  const double fa = a - static_cast<double>(i0), fb = b - static_cast<double>(j0);
-  const std::size_t r0 = (s * v.ny + j0) * v.nx, r1 = (s * v.ny + j1) * v.nx;
-  auto lerp2 = [&](auto get) {
-    const double top = get(r0 + i0) + fa * (get(r0 + i1) - get(r0 + i0));
-    const double bottom = get(r1 + i0) + fa * (get(r1 + i1) - get(r1 + i0));
-    return static_cast<float>(top + fb * (bottom - top));
-  };
-  out.hu = lerp2([&](std::size_t x) { return static_cast<double>(v.hu[x]); });
-  out.mask = mask ? lerp2([&](std::size_t x) { return mask->data[x] ? 1.0 : 0.0; }) : 0.0f;
+  SliceBilinearTaps t;
+  if (!sliceBilinearTaps(v.nx, v.ny, s, a, b, 0.5, t)) return false;
+  out.hu = static_cast<float>(t.mix([&](std::size_t x) { return static_cast<double>(v.hu[x]); }));
+  out.mask = mask ? static_cast<float>(t.mix([&](std::size_t x) { return mask->data[x] ? 1.0 : 0.0; })) : 0.0f;
   return true;
 }
 

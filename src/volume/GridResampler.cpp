@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/Error.h"
+#include "volume/SliceBilinear.h"
 #include "volume/SliceThreads.h"
 #include "volume/StackGeometry.h"
 
@@ -38,19 +39,10 @@ void requireGeometry(const Volume& v, const char* what) {
 // Bilinear sample of one source slice at fractional (a = column, b = row).
 // Returns false when the point lies outside the slice's voxel centres.
 inline bool sampleSlice(const Volume& src, std::size_t s, double a, double b, double& out) {
-  const double amax = static_cast<double>(src.nx - 1), bmax = static_cast<double>(src.ny - 1);
-  if (a < -kIndexEps || a > amax + kIndexEps || b < -kIndexEps || b > bmax + kIndexEps) return false;
-  a = std::clamp(a, 0.0, amax);
-  b = std::clamp(b, 0.0, bmax);
-  const std::size_t i0 = std::min(static_cast<std::size_t>(a), src.nx > 1 ? src.nx - 2 : 0);
-  const std::size_t j0 = std::min(static_cast<std::size_t>(b), src.ny > 1 ? src.ny - 2 : 0);
-  const std::size_t i1 = std::min(i0 + 1, src.nx - 1), j1 = std::min(j0 + 1, src.ny - 1);
-  const double fa = a - static_cast<double>(i0), fb = b - static_cast<double>(j0);
-  const float* row0 = &src.hu[(s * src.ny + j0) * src.nx];
-  const float* row1 = &src.hu[(s * src.ny + j1) * src.nx];
-  const double top = row0[i0] + fa * (row0[i1] - row0[i0]);
-  const double bottom = row1[i0] + fa * (row1[i1] - row1[i0]);
-  out = top + fb * (bottom - top);
+  SliceBilinearTaps t;
+  if (!sliceBilinearTaps(src.nx, src.ny, s, a, b, kIndexEps, t)) return false;
+  const float* hu = src.hu.data();
+  out = t.mix([hu](std::size_t x) { return static_cast<double>(hu[x]); });
   return true;
 }
 
