@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark inputs for bench/run_nnunet_bench.sh: the default-size nnU-Net v2 3d_fullres
-PlainConvUNet (6 stages, 32-64-128-256-320-320, two 3x3x3 convs per stage, the plan nnU-Net
-makes for a 0.5 x 0.5 x 1 mm head CT: patch 128^3) with random weights saved by nnUNetTrainer,
-and a head CT volume (the shared GE head, interpolated to S x S x round(200 S / 512)) as NIfTI.
+"""Benchmark inputs for bench/run_nnunet_bench.sh: a head CT volume (the shared GE head,
+interpolated to S x S x round(200 S / 512) at 0.5 x 0.5 x 1 mm for S = 512) as NIfTI, and the
+3d_fullres model nnU-Net v2 plans for it: its own ExperimentPlanner (default 8 GB target) on a
+fingerprint of 50 such cases gives the configuration (for 512: PlainConvUNet, 6 stages,
+32-64-128-256-320-320, patch 64 x 192 x 160, first kernel 1x3x3), then nnUNetTrainer saves random
+weights for it.
 
-    python3 bench/nnunet/make_bench_case.py OUT --size 512 [--patch 128]
+    python3 bench/nnunet/make_bench_case.py OUT --size 512 [--patch P]   (P: cubic patch instead)
 """
 import argparse
 import sys
@@ -14,14 +16,42 @@ import numpy as np
 import SimpleITK as sitk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "oracle"))
-from make_nnunet_fixtures import arch, configuration, dataset_json, load_ge_head, make_model, plans  # noqa: E402
+from make_nnunet_fixtures import (CT_PROPS, arch, configuration, dataset_json, load_ge_head, make_model,  # noqa: E402
+                                  plans)
+
+
+def planned_configuration(shape, spacing):
+    """nnU-Net's ExperimentPlanner on a dataset of 50 cases like this one: its 3d_fullres
+    configuration (JSON-ready) and transpose_forward."""
+    import json, os
+    from nnunetv2.experiment_planning.experiment_planners.default_experiment_planner import ExperimentPlanner
+    name = "Dataset999_BenchHead"
+    raw = Path(os.environ["nnUNet_raw"]) / name
+    (raw / "imagesTr").mkdir(parents=True, exist_ok=True)
+    (raw / "labelsTr").mkdir(exist_ok=True)
+    (raw / "dataset.json").write_text(json.dumps(dataset_json({"background": 0, "face": 1}) | {"numTraining": 50}))
+    pre = Path(os.environ["nnUNet_preprocessed"]) / name
+    pre.mkdir(parents=True, exist_ok=True)
+    (pre / "dataset_fingerprint.json").write_text(json.dumps({
+        "spacings": [spacing] * 50, "shapes_after_crop": [shape] * 50, "median_relative_size_after_cropping": 1.0,
+        "foreground_intensity_properties_per_channel": {"0": CT_PROPS}}))
+    planner = ExperimentPlanner(name)
+    tf, _ = planner.determine_transpose()
+    target = planner.determine_fullres_target_spacing()
+    conf = planner.get_plans_for_configuration(target[tf], np.array(shape, float)[tf],
+                                               planner.generate_data_identifier("3d_fullres"),
+                                               float(np.prod(shape)) * 50, {})
+    conf["batch_dice"] = False  # plan_experiment's choice when no 3d_lowres is needed (training only)
+    # numpy values -> JSON, as save_plans does.
+    conf = json.loads(json.dumps(conf, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    return conf, [int(i) for i in tf]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--size", type=int, default=512, help="in-plane matrix (512 = full size)")
-    ap.add_argument("--patch", type=int, default=128)
+    ap.add_argument("--patch", type=int, default=0, help="cubic patch instead of the planned one (quick runs)")
     ap.add_argument("--data", default="/work/shared/data")
     a = ap.parse_args()
     out = Path(a.out)
@@ -46,14 +76,18 @@ def main():
     img.SetSpacing((px, px, 1.0))
     sitk.WriteImage(img, str(out / "ct_0000.nii.gz"))
 
-    p = [a.patch] * 3
-    n_stages = 6 if a.patch >= 128 else 5
-    feats = [min(32 * 2 ** i, 320) for i in range(n_stages)]
-    conf = configuration(p, [1.0, px, px], "CTNormalization", False,
-                         {"architecture": arch("PlainConvUNet", feats, [[3, 3, 3]] * n_stages,
-                                               [[1, 1, 1]] + [[2, 2, 2]] * (n_stages - 1),
-                                               [2] * n_stages, [2] * (n_stages - 1))})
-    pl = plans("Dataset999_BenchHead", conf)
+    conf, transpose = planned_configuration(list(v.shape), [1.0, px, px])
+    if a.patch:
+        n_stages = 6 if a.patch >= 128 else 5
+        feats = [min(32 * 2 ** i, 320) for i in range(n_stages)]
+        conf = configuration([a.patch] * 3, [1.0, px, px], "CTNormalization", False,
+                             {"architecture": arch("PlainConvUNet", feats, [[3, 3, 3]] * n_stages,
+                                                   [[1, 1, 1]] + [[2, 2, 2]] * (n_stages - 1),
+                                                   [2] * n_stages, [2] * (n_stages - 1))})
+        transpose = [0, 1, 2]
+    p = conf["patch_size"]
+    feats = conf["architecture"]["arch_kwargs"]["features_per_stage"]
+    pl = plans("Dataset999_BenchHead", conf, tuple(transpose))
     model = make_model(out, "nnUNetTrainer__nnUNetPlans__3d_fullres", pl,
                        dataset_json({"background": 0, "face": 1}), ["all"], 5)
     print(f"volume {v.shape} at ({1.0}, {px}, {px}) mm, model {model}, patch {p}, features {feats}")

@@ -38,6 +38,12 @@ void addDefaceOptions(CLI::App& app, ctd::DefaceOptions& o) {
   app.add_option("--folds", o.folds, "nnU-Net models: folds to ensemble (default: all if present, else every fold)")
       ->delimiter(',');
   app.add_flag("--bf16", o.bf16, "nnU-Net models: bfloat16 convolutions (faster on AVX512-BF16 CPUs; check agreement)");
+  app.add_option("--roi", o.roi,
+                 "nnU-Net models: all (default: the whole image, exactly as nnU-Net) or face (only nnU-Net's tiles "
+                 "overlapping the geometric face region; the rest is background)")
+      ->check(CLI::IsMember({"all", "face"}));
+  app.add_option("--roi-margin", o.roi_margin_mm, "nnU-Net models, --roi face: widening of the face region in mm (40)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace

@@ -47,7 +47,11 @@ std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt) {
   po.threads = opt.threads;
   po.bf16 = opt.bf16;
   const nnunet::ModelStore store(nnunet::ModelStore::defaultHome());
-  return std::make_unique<nnunet::NnunetSegmenter>(store.resolve(opt.model), po, opt.model);
+  nnunet::FaceRegionOptions region;
+  if (opt.roi != "all" && opt.roi != "face") throw Error("--roi must be 'all' or 'face', not '" + opt.roi + "'");
+  region.enabled = opt.roi == "face";
+  region.margin_mm = opt.roi_margin_mm;
+  return std::make_unique<nnunet::NnunetSegmenter>(store.resolve(opt.model), po, opt.model, region);
 }
 
 std::string outputAffectingOptions(const DefaceOptions& opt) {
@@ -67,6 +71,8 @@ std::string outputAffectingOptions(const DefaceOptions& opt) {
   j["tta"] = opt.tta;
   j["folds"] = opt.folds;
   j["bf16"] = opt.bf16;
+  j["roi"] = opt.roi;
+  j["roi_margin_mm"] = opt.roi_margin_mm;
   j["qc"] = opt.qc;
   return j.dump();
 }

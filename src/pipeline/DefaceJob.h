@@ -34,6 +34,10 @@ struct DefaceOptions {
   bool tta = false;
   std::vector<std::string> folds;
   bool bf16 = false;  // bfloat16 convolutions (AVX512-BF16), a measured speed option
+  // --roi: "all" predicts the whole image (exact nnU-Net); "face" only nnU-Net's tiles that overlap
+  // the geometric face region widened by roi_margin_mm (see segment/nnunet/FaceRegion.h).
+  std::string roi = "all";
+  double roi_margin_mm = 40;
   // Quality control (src/qc): skin renders before/after, the face detector and
   // OUT/qc/index.html. With `verify`, a series whose defaced render still shows
   // a face fails closed. --no-qc turns both off (verify needs the renders).

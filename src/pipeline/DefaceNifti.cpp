@@ -69,6 +69,7 @@ std::vector<NiftiDefaceResult> defaceNifti(const fs::path& input, const fs::path
         log::warn(f.filename().string() + ": " + cal.note);
       }
       FaceSegmentation seg = segmenter->segment(v);
+      log::detail(f.filename().string() + ": " + seg.note);
       applyMask(v, seg.mask, fillValueHu(v, fill));
       // Written back in the file's own value scale.
       if (cal.offset != 0)

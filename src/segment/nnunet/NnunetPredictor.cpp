@@ -1,6 +1,7 @@
 #include "segment/nnunet/NnunetPredictor.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/Error.h"
 #include "nn/ModelFolder.h"
@@ -48,8 +49,37 @@ NnunetPredictor::NnunetPredictor(const std::filesystem::path& model_folder, Pred
 
 NnunetPredictor::~NnunetPredictor() = default;
 
+namespace {
+
+// A box on the original image -> the box on the preprocessed grid that holds every preprocessed
+// voxel the original box's voxels are exported from: transposed, shifted by the non-zero crop,
+// scaled by the resampling, and widened by 12 voxels when resampled: the order-3 spline's
+// prefilter reaches every voxel, but a step's influence decays by 0.268 per voxel (1e-7 at 12).
+Box3 preprocessedBox(const Box3& roi, const CaseProperties& props, const Shape3& preprocessed_shape) {
+  const auto& tf = props.transpose_forward;
+  Box3 out;
+  for (int a = 0; a < 3; ++a) {
+    const std::int64_t src = tf[static_cast<std::size_t>(a)];
+    const std::int64_t n_crop = props.shape_after_cropping[a], n_pre = preprocessed_shape[a];
+    std::int64_t b = std::clamp<std::int64_t>(roi.begin[src] - props.bbox.begin[a], 0, n_crop);
+    std::int64_t e = std::clamp<std::int64_t>(roi.end[src] - props.bbox.begin[a], 0, n_crop);
+    if (e <= b) return Box3{};  // outside the non-zero region: nothing to predict
+    if (n_pre != n_crop) {
+      const double scale = static_cast<double>(n_pre) / static_cast<double>(n_crop);
+      b = static_cast<std::int64_t>(std::floor(static_cast<double>(b) * scale)) - 12;
+      e = static_cast<std::int64_t>(std::ceil(static_cast<double>(e) * scale)) + 12;
+    }
+    out.begin[a] = std::clamp<std::int64_t>(b, 0, n_pre);
+    out.end[a] = std::clamp<std::int64_t>(e, 0, n_pre);
+  }
+  return out;
+}
+
+}  // namespace
+
 ExportedPrediction NnunetPredictor::predict(const ImageGrid& image, const Spacing3& spacing, bool with_probabilities,
-                                            const std::function<void(std::size_t, std::size_t)>& progress) {
+                                            const std::function<void(std::size_t, std::size_t)>& progress,
+                                            const std::optional<Box3>& roi, std::pair<std::size_t, std::size_t>* tiles) {
   PreprocessedCase pre = preprocessCase(image, spacing, plans_);
   SlidingWindowOptions so;
   so.step_size = opt_.step_size;
@@ -57,7 +87,16 @@ ExportedPrediction NnunetPredictor::predict(const ImageGrid& image, const Spacin
   so.mirror_axes = mirror_axes_;
   so.half_accumulators = opt_.half_accumulators;
   std::vector<std::int64_t> patch(plans_.patch_size.begin(), plans_.patch_size.end());
-  SlidingWindowPredictor swp(patch, plans_.numSegmentationHeads(), so);
+  const int K = plans_.numSegmentationHeads();
+  if (tiles) tiles->second = SlidingWindowPredictor(patch, K, so).tileCount(pre.data.shape);
+  if (roi) {
+    so.roi = preprocessedBox(*roi, pre.props, pre.data.shape);
+    // Background outside: class 0 wins a softmax; with regions every sigmoid stays below 0.5.
+    so.outside_logits.assign(static_cast<std::size_t>(K), -20.0f);
+    if (!plans_.has_regions) so.outside_logits[0] = 0.0f;
+  }
+  SlidingWindowPredictor swp(patch, K, so);
+  if (tiles) tiles->first = swp.tileCount(pre.data.shape);
   std::vector<PatchNetwork> fns;
   for (auto& n : nets_) {
     nn::Network* net = n.get();
@@ -70,9 +109,29 @@ ExportedPrediction NnunetPredictor::predict(const ImageGrid& image, const Spacin
   LabelScheme ls;
   ls.has_regions = plans_.has_regions;
   ls.regions_class_order = plans_.regions_class_order;
-  return exportPrediction(logits, pre.props, targetSpacing(plans_, spacing_t),
-                          resamplingParams(plans_.resampling_probabilities), ls, with_probabilities,
-                          opt_.half_accumulators);
+  ExportedPrediction out = exportPrediction(logits, pre.props, targetSpacing(plans_, spacing_t),
+                                            resamplingParams(plans_.resampling_probabilities), ls, with_probabilities,
+                                            opt_.half_accumulators);
+  if (roi) {
+    // The preprocessed box reaches a little beyond the region (resampling); the region is what
+    // was asked for, so everything outside it is background, sure or not.
+    const Shape3& s = out.shape;
+    const std::size_t n = ImageGrid::voxels(s);
+    const bool probs = !out.probabilities.data.empty();
+    for (std::int64_t z = 0; z < s[0]; ++z)
+      for (std::int64_t y = 0; y < s[1]; ++y)
+        for (std::int64_t x = 0; x < s[2]; ++x) {
+          if (z >= roi->begin[0] && z < roi->end[0] && y >= roi->begin[1] && y < roi->end[1] && x >= roi->begin[2] &&
+              x < roi->end[2])
+            continue;
+          const std::size_t i = static_cast<std::size_t>((z * s[1] + y) * s[2] + x);
+          out.labels[i] = 0;
+          if (probs)
+            for (int k = 0; k < out.probabilities.channels; ++k)
+              out.probabilities.data[static_cast<std::size_t>(k) * n + i] = k == 0 && !plans_.has_regions ? 1.0f : 0.0f;
+        }
+  }
+  return out;
 }
 
 }  // namespace ctd::nnunet

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/Network.h"
@@ -40,8 +42,13 @@ class NnunetPredictor {
   const PredictorOptions& options() const { return opt_; }
 
   // image: channels x [z][y][x] (SimpleITK order), spacing in the same order.
+  // `roi` (a box on `image`): evaluate only nnU-Net's tiles that overlap it, see
+  // SlidingWindowOptions::roi; voxels outside are background. `tiles`, if set, receives how many
+  // tiles were evaluated per fold and how many the whole image has.
   ExportedPrediction predict(const ImageGrid& image, const Spacing3& spacing, bool with_probabilities = false,
-                             const std::function<void(std::size_t, std::size_t)>& progress = {});
+                             const std::function<void(std::size_t, std::size_t)>& progress = {},
+                             const std::optional<Box3>& roi = std::nullopt,
+                             std::pair<std::size_t, std::size_t>* tiles = nullptr);
 
  private:
   std::filesystem::path folder_;

@@ -1,6 +1,8 @@
 #include "segment/nnunet/NnunetSegmenter.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <cctype>
 #include <sstream>
 
@@ -44,8 +46,11 @@ int findFaceLabel(const nn::NnunetPlans& plans, std::string& note) {
 }
 
 NnunetSegmenter::NnunetSegmenter(const std::filesystem::path& model_folder, const PredictorOptions& options,
-                                 std::string display_name)
-    : predictor_(std::make_unique<NnunetPredictor>(model_folder, options)), name_(std::move(display_name)) {
+                                 std::string display_name, FaceRegionOptions region)
+    : predictor_(std::make_unique<NnunetPredictor>(model_folder, options)),
+      name_(std::move(display_name)),
+      region_(region) {
+  if (region_.enabled && !(region_.margin_mm >= 0)) throw Error("--roi-margin must be >= 0 mm");
   face_label_ = findFaceLabel(predictor_->plans(), face_note_);
   if (predictor_->plans().numInputChannels() != 1)
     throw Error(model_folder, "the model expects " + std::to_string(predictor_->plans().numInputChannels()) +
@@ -65,7 +70,18 @@ FaceSegmentation NnunetSegmenter::segment(const Volume& v) {
                       static_cast<std::int64_t>(src->nx)});
   std::copy(src->hu.begin(), src->hu.end(), image.data.begin());
   const Spacing3 spacing{sliceSpacing(*src), src->row_spacing, src->col_spacing};
-  ExportedPrediction pred = predictor_->predict(image, spacing, false);
+  std::optional<Box3> roi;
+  std::string region_note;
+  if (region_.enabled) {
+    const FaceRegion fr = findFaceRegion(*src, region_.margin_mm);
+    region_note = fr.note;
+    if (fr.found)
+      roi = fr.box;
+    else
+      region_note += ": whole image predicted";
+  }
+  std::pair<std::size_t, std::size_t> tiles{0, 0};
+  ExportedPrediction pred = predictor_->predict(image, spacing, false, {}, roi, &tiles);
   image = ImageGrid();
 
   VoxelMask mask(src->nx, src->ny, src->nz);
@@ -88,6 +104,7 @@ FaceSegmentation NnunetSegmenter::segment(const Volume& v) {
   for (const auto& f : predictor_->folds()) note << ' ' << f;
   note << (predictor_->options().tta ? ", TTA" : "") << "): " << face_note_ << ", " << n << " face voxels";
   if (!geo.regular()) note << " (predicted on the regular grid, " << grid.nz << " slices)";
+  if (region_.enabled) note << "; --roi face: " << region_note << ", " << tiles.first << " of " << tiles.second << " tiles";
   if (!out.face_in_view) note << "; no face in view";
   out.note = note.str();
   return out;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "segment/FaceSegmenter.h"
+#include "segment/nnunet/FaceRegion.h"
 #include "segment/nnunet/NnunetPredictor.h"
 
 namespace ctd::nnunet {
@@ -15,8 +16,9 @@ namespace ctd::nnunet {
 class NnunetSegmenter : public FaceSegmenter {
  public:
   // `display_name`: how reports name the model (the --model value). Loads the model now.
+  // `region`: with `enabled`, only the tiles overlapping the face region are predicted (--roi face).
   NnunetSegmenter(const std::filesystem::path& model_folder, const PredictorOptions& options,
-                  std::string display_name);
+                  std::string display_name, FaceRegionOptions region = {});
   std::string name() const override { return name_; }
   FaceSegmentation segment(const Volume& v) override;
 
@@ -29,6 +31,7 @@ class NnunetSegmenter : public FaceSegmenter {
   std::string name_;
   int face_label_ = 1;
   std::string face_note_;
+  FaceRegionOptions region_;
 };
 
 // The label value that means "face" in a model's dataset.json: the label named "face"

@@ -138,16 +138,58 @@ Shape3 tileOf(const std::vector<std::int64_t>& patch) {
 
 }  // namespace
 
-std::size_t SlidingWindowPredictor::tileCount(const Shape3& shape) const {
-  const Shape3 tile = tileOf(patch_);
-  std::vector<std::int64_t> img, t;
-  for (int a = (patch_.size() == 3 ? 0 : 1); a < 3; ++a) {
-    img.push_back(std::max(shape[a], tile[a]));
-    t.push_back(tile[a]);
+namespace {
+
+// nnU-Net's tile grid over an image: the padded shape (pad_nd_image), the padding's lower side,
+// and the tile origins per axis of the padded image (a 2D network: every slice along axis 0).
+struct TileGrid {
+  Shape3 padded{0, 0, 0}, lo{0, 0, 0};
+  std::vector<std::vector<std::int64_t>> steps;  // 3 lists
+};
+
+TileGrid tileGrid(const Shape3& shape, const Shape3& tile, bool is2d, double step_size,
+                  const std::optional<Box3>& roi) {
+  TileGrid g;
+  g.padded = shape;
+  // pad_nd_image(constant 0): only where the image is smaller than the patch; the lower side gets
+  // the smaller half.
+  for (int a = is2d ? 1 : 0; a < 3; ++a)
+    if (shape[a] < tile[a]) {
+      g.padded[a] = tile[a];
+      g.lo[a] = (tile[a] - shape[a]) / 2;
+    }
+  std::vector<std::int64_t> isz, tsz;
+  for (int a = is2d ? 1 : 0; a < 3; ++a) {
+    isz.push_back(g.padded[a]);
+    tsz.push_back(tile[a]);
   }
-  std::size_t n = patch_.size() == 3 ? 1 : static_cast<std::size_t>(shape[0]);
-  for (const auto& s : computeSteps(img, t, opt_.step_size)) n *= s.size();
-  return n;
+  g.steps = computeSteps(isz, tsz, step_size);
+  if (is2d) {
+    std::vector<std::int64_t> all(static_cast<std::size_t>(g.padded[0]));
+    for (std::int64_t z = 0; z < g.padded[0]; ++z) all[static_cast<std::size_t>(z)] = z;
+    g.steps.insert(g.steps.begin(), all);
+  }
+  if (roi && (roi->end[0] <= roi->begin[0] || roi->end[1] <= roi->begin[1] || roi->end[2] <= roi->begin[2])) {
+    for (auto& s : g.steps) s.clear();
+  } else if (roi) {
+    // A tile overlaps a box iff it does so along every axis, so the grid stays a product of
+    // per-axis lists: keep the origins whose [s, s + tile) meets the box (in padded coordinates).
+    for (int a = 0; a < 3; ++a) {
+      const std::int64_t b = roi->begin[a] + g.lo[a], e = roi->end[a] + g.lo[a];
+      std::vector<std::int64_t> kept;
+      for (std::int64_t s : g.steps[static_cast<std::size_t>(a)])
+        if (s < e && s + tile[a] > b) kept.push_back(s);
+      g.steps[static_cast<std::size_t>(a)] = std::move(kept);
+    }
+  }
+  return g;
+}
+
+}  // namespace
+
+std::size_t SlidingWindowPredictor::tileCount(const Shape3& shape) const {
+  const TileGrid g = tileGrid(shape, tileOf(patch_), patch_.size() == 2, opt_.step_size, opt_.roi);
+  return g.steps[0].size() * g.steps[1].size() * g.steps[2].size();
 }
 
 ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std::vector<PatchNetwork>& folds,
@@ -157,14 +199,13 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
   const Shape3 tile = tileOf(patch_);
   const int C = data.channels, K = num_classes_;
 
-  // pad_nd_image(constant 0): only where the image is smaller than the patch; the lower side gets
-  // the smaller half.
-  Shape3 padded = data.shape, lo{0, 0, 0};
-  for (int a = is2d ? 1 : 0; a < 3; ++a)
-    if (data.shape[a] < tile[a]) {
-      padded[a] = tile[a];
-      lo[a] = (tile[a] - data.shape[a]) / 2;
-    }
+  if (opt_.roi)
+    for (int a = 0; a < 3; ++a)
+      if (opt_.roi->begin[a] < 0 || opt_.roi->end[a] > data.shape[a] || opt_.roi->begin[a] > opt_.roi->end[a])
+        throw Error("region of interest lies outside the image");
+  const TileGrid grid = tileGrid(data.shape, tile, is2d, opt_.step_size, opt_.roi);
+  const Shape3 padded = grid.padded, lo = grid.lo;
+  const std::vector<std::vector<std::int64_t>>& steps = grid.steps;
   const ImageGrid* img = &data;
   ImageGrid padded_img;
   if (padded != data.shape) {
@@ -179,20 +220,6 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
     img = &padded_img;
   }
 
-  std::vector<std::vector<std::int64_t>> steps;
-  {
-    std::vector<std::int64_t> isz, tsz;
-    for (int a = is2d ? 1 : 0; a < 3; ++a) {
-      isz.push_back(padded[a]);
-      tsz.push_back(tile[a]);
-    }
-    steps = computeSteps(isz, tsz, opt_.step_size);
-    if (is2d) {
-      std::vector<std::int64_t> all(static_cast<std::size_t>(padded[0]));
-      for (std::int64_t z = 0; z < padded[0]; ++z) all[static_cast<std::size_t>(z)] = z;
-      steps.insert(steps.begin(), all);
-    }
-  }
   const std::vector<float> gauss =
       opt_.use_gaussian ? computeGaussian(patch_) : std::vector<float>(ImageGrid::voxels(tile), 1.0f);
   std::vector<std::vector<int>> combos;
@@ -277,7 +304,9 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
     const std::size_t nv = weight.size();
     for (int k = 0; k < K; ++k) {
       float* l = logits.channel(k);
-      for (std::size_t i = 0; i < nv; ++i) l[i] = rnd(l[i] / weight[i]);
+      // Only voxels outside a region of interest can have no tile; they are overwritten below.
+      for (std::size_t i = 0; i < nv; ++i)
+        if (weight[i] > 0) l[i] = rnd(l[i] / weight[i]);
     }
     if (f == 0) {
       fold_sum = logits;
@@ -288,6 +317,31 @@ ImageGrid SlidingWindowPredictor::predictLogits(const ImageGrid& data, const std
   if (folds.size() > 1) {
     const float nf = static_cast<float>(folds.size());
     for (float& v : fold_sum.data) v = rnd(v / nf);
+  }
+
+  if (opt_.roi) {
+    std::vector<float> outside = opt_.outside_logits;
+    if (outside.empty()) {
+      outside.assign(static_cast<std::size_t>(K), -20.0f);
+      outside[0] = 0.0f;
+    }
+    if (outside.size() != static_cast<std::size_t>(K)) throw Error("outside_logits must have one value per class");
+    const Box3 r{{opt_.roi->begin[0] + lo[0], opt_.roi->begin[1] + lo[1], opt_.roi->begin[2] + lo[2]},
+                 {opt_.roi->end[0] + lo[0], opt_.roi->end[1] + lo[1], opt_.roi->end[2] + lo[2]}};
+    for (int k = 0; k < K; ++k) {
+      float* l = fold_sum.channel(k);
+      const float v = outside[static_cast<std::size_t>(k)];
+      for (std::int64_t z = 0; z < padded[0]; ++z)
+        for (std::int64_t y = 0; y < padded[1]; ++y) {
+          float* row = l + (z * padded[1] + y) * padded[2];
+          if (z < r.begin[0] || z >= r.end[0] || y < r.begin[1] || y >= r.end[1] || r.begin[2] >= r.end[2]) {
+            std::fill(row, row + padded[2], v);
+          } else {
+            std::fill(row, row + r.begin[2], v);
+            std::fill(row + r.end[2], row + padded[2], v);
+          }
+        }
+    }
   }
 
   // Cut the padding away.

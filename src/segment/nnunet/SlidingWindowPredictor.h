@@ -10,6 +10,7 @@
 // the result, so only this reproduces nnU-Net's output; float32 accumulation is an option.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "nn/Tensor.h"
@@ -26,6 +27,13 @@ struct SlidingWindowOptions {
   bool mirror = false;           // test-time augmentation
   std::vector<int> mirror_axes;  // spatial axes of the patch (0-based), nnU-Net's inference_allowed_mirroring_axes
   bool half_accumulators = true; // float16 logits/weight sums like nnU-Net; false: float32
+  // Region of interest on the image given to predictLogits (unpadded coordinates). Only the tiles
+  // of nnU-Net's own grid that overlap it are evaluated: every voxel inside it is covered by the
+  // same tiles, summed in the same order, as without a region, so its logits are identical. Every
+  // voxel outside gets `outside_logits` (K values; empty: 0 for channel 0, -20 for the others,
+  // i.e. background). An empty box evaluates no tile.
+  std::optional<Box3> roi;
+  std::vector<float> outside_logits;
 };
 
 // Rounds to the nearest float16 value (round to nearest even, as torch's float -> half).
@@ -53,7 +61,8 @@ class SlidingWindowPredictor {
   ImageGrid predictLogits(const ImageGrid& data, const std::vector<PatchNetwork>& folds,
                           const std::function<void(std::size_t, std::size_t)>& progress = {}) const;
 
-  // How many tiles (network evaluations per fold, before mirroring) an image of `shape` needs.
+  // How many tiles (network evaluations per fold, before mirroring) an image of `shape` needs,
+  // counting only those that overlap options.roi when it is set.
   std::size_t tileCount(const Shape3& shape) const;
 
  private:
