@@ -21,12 +21,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <system_error>
 
 #include "core/Error.h"
 #include "dicom/DataSetValues.h"
+#include "dicom/ForkPolicy.h"
+#include "dicom/IsolatedFilePass.h"
 #include "dicom/Part10Precheck.h"
 
 namespace fs = std::filesystem;
@@ -49,6 +52,23 @@ std::string studyUid(const fs::path& file) {
   const gdcm::Tag study(0x0020, 0x000D);
   if (!reader.ReadUpToTag(gdcm::Tag(0x0020, 0x000E))) return "";
   return dcm::getString(reader.GetFile().GetDataSet(), study);
+}
+
+// What discovery needs of a file, read in a child process like the header pass
+// (IsolatedFilePass.h): "" when not DICOM, else "D" + its StudyInstanceUID. A
+// file GDCM crashes on counts as not DICOM here; the header pass then fails it
+// by name.
+std::string probe(const fs::path& file) { return isDicomFile(file) ? "D" + studyUid(file) : ""; }
+
+// Probes `files` in order until `enough` says so; false results are skipped.
+void probeFiles(const std::vector<fs::path>& files, const std::function<bool(const std::string& study)>& enough) {
+  IsolatedPassOptions isolation;
+  isolation.isolate = gdcmIsolationIsForkSafe();
+  isolation.job_name = "the DICOM probe";
+  runIsolatedFilePass(
+      files, probe,
+      [&](std::size_t, FileJobResult&& r) { return !(r.ok && !r.bytes.empty() && enough(r.bytes.substr(1))); },
+      isolation);
 }
 
 using InodeKey = std::pair<dev_t, ino_t>;
@@ -131,7 +151,9 @@ Discovery discoverCases(const fs::path& input) {
   };
 
   // (a) DICOM directly in the input folder.
-  if (std::any_of(direct_files.begin(), direct_files.end(), isDicomFile)) return oneCase();
+  bool direct_dicom = false;
+  probeFiles(direct_files, [&](const std::string&) { return direct_dicom = true; });
+  if (direct_dicom) return oneCase();
 
   // (b) / (c): look at each sub-folder.
   struct Sub {
@@ -147,12 +169,11 @@ Discovery discoverCases(const fs::path& input) {
     Sub s;
     s.dir = dir;
     s.files = filesBelow(dir, s.skipped, input);
-    for (const auto& f : s.files) {
-      if (!isDicomFile(f)) continue;
+    probeFiles(s.files, [&](const std::string& study) {
       s.has_dicom = true;
-      s.study = studyUid(f);
-      if (!s.study.empty()) break;
-    }
+      s.study = study;
+      return !s.study.empty();
+    });
     if (s.has_dicom) studies.insert(s.study);
     subs.push_back(std::move(s));
   }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/Error.h"
+#include "dicom/ForkPolicy.h"
 #include "dicom/GdcmQuiet.h"
 
 namespace ctd {
@@ -222,32 +223,6 @@ struct SharedResult {
   char message[512] = {};
 };
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CTD_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CTD_UNDER_ASAN 1
-#endif
-#endif
-
-// ASan's allocator is not fork-safe while other threads allocate: a child forked
-// from a threaded process deadlocked on its lock in the ASan test run. Under ASan
-// a threaded process therefore decodes in place (the single-threaded fuzz target
-// keeps the isolation); glibc's malloc is fork-safe, so normal builds always fork.
-std::atomic<bool> g_always_isolate{false};
-
-bool forkIsSafe() {
-  if (g_always_isolate.load(std::memory_order_relaxed)) return true;
-#ifdef CTD_UNDER_ASAN
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8)) == 1;
-  return false;
-#else
-  return true;
-#endif
-}
-
 void decodeIsolated(const DicomInstance& inst, DecodedFrames& out) {
   const std::size_t count = std::size_t(inst.rows) * inst.columns * inst.number_of_frames;
   const std::size_t bytes = sizeof(SharedResult) + count * sizeof(std::int32_t);
@@ -317,14 +292,14 @@ void decodeIsolated(const DicomInstance& inst, DecodedFrames& out) {
 
 }  // namespace
 
-void alwaysIsolateCompressedDecode(bool on) { g_always_isolate.store(on, std::memory_order_relaxed); }
+void alwaysIsolateCompressedDecode(bool on) { alwaysIsolateGdcm(on); }
 
 void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out) {
   quietGdcm();
   checkHeader(inst);
   if (inst.transfer_syntax == "1.2.840.10008.1.2.5") checkRleHeaders(inst);
   const gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(inst.transfer_syntax.c_str());
-  if (ts.IsEncapsulated() && forkIsSafe()) decodeIsolated(inst, out);
+  if (ts.IsEncapsulated() && gdcmIsolationIsForkSafe()) decodeIsolated(inst, out);
   else decodeInProcess(inst, out);
 }
 

@@ -31,6 +31,9 @@
 #include <set>
 
 #include "core/Error.h"
+#include "dicom/DicomInstanceCodec.h"
+#include "dicom/ForkPolicy.h"
+#include "dicom/IsolatedFilePass.h"
 #include "dicom/PixelDecoder.h"
 
 namespace ctd {
@@ -291,17 +294,18 @@ CaseInventory assembleCase(const CaseInput& input) {
   CaseInventory inv;
   inv.root = input.root;
   inv.name = input.name;
-  for (const auto& file : input.files) {
-    try {
-      inv.instances.push_back(readInstanceHeader(file, input.root));
-    } catch (const Error& e) {
-      // The message names the file already; keep only the reason.
-      std::string why = e.what();
-      const std::string prefix = file.string() + ": ";
-      if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
-      inv.skipped.push_back({file, why});
-    }
-  }
+  // The header pass runs in a child process (IsolatedFilePass.h): a GDCM
+  // assertion on one corrupt header fails that file, not the run.
+  IsolatedPassOptions isolation;
+  isolation.isolate = gdcmIsolationIsForkSafe();
+  runIsolatedFilePass(
+      input.files, [&](const std::filesystem::path& file) { return encodeInstance(readInstanceHeader(file, input.root)); },
+      [&](std::size_t i, FileJobResult&& r) {
+        if (!r.ok) inv.skipped.push_back({input.files[i], r.reason});
+        else inv.instances.push_back(decodeInstance(r.bytes));
+        return true;
+      },
+      isolation);
 
   // series UID -> geometry key -> frames; std::map keeps the order deterministic.
   std::map<std::string, std::map<std::string, std::vector<Candidate>>> series;
