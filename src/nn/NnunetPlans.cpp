@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <set>
+#include <type_traits>
 
 #include "core/Error.h"
 
@@ -36,11 +38,23 @@ class Reader {
 
   template <typename T>
   T as(const ojson& v, const std::string& key) const {
+    // nlohmann casts a float to int unchecked: 1e79 as int is undefined
+    // behaviour (FuzzPlans finding), so such numbers are refused first.
+    if constexpr (std::is_same_v<T, int> || std::is_same_v<T, std::vector<int>>) requireIntRange(v, key);
     try {
       return v.get<T>();
     } catch (const std::exception&) {
       throw Error(file_, "\"" + key + "\" has an unexpected type (" + std::string(v.type_name()) + ")");
     }
+  }
+
+  void requireIntRange(const ojson& v, const std::string& key) const {
+    if (v.is_array())
+      for (const auto& e : v) requireIntRange(e, key);
+    if (!v.is_number_float()) return;
+    const double d = v.get<double>();
+    if (!(d >= std::numeric_limits<int>::min() && d <= std::numeric_limits<int>::max()))
+      throw Error(file_, "\"" + key + "\" holds a number out of range for an integer");
   }
 
   // DNA's maybe_convert_scalar_to_list: an int stands for the same value on every axis.
