@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmark inputs for bench/run_nnunet_bench.sh: a head CT volume (the shared GE head,
-interpolated to S x S x round(200 S / 512) at 0.5 x 0.5 x 1 mm for S = 512) as NIfTI, and the
-3d_fullres model nnU-Net v2 plans for it: its own ExperimentPlanner (default 8 GB target) on a
-fingerprint of 50 such cases gives the configuration (for 512: PlainConvUNet, 6 stages,
-32-64-128-256-320-320, patch 64 x 192 x 160, first kernel 1x3x3), then nnUNetTrainer saves random
-weights for it.
+"""Benchmark inputs for bench/run_nnunet_bench.sh: a head CT volume and the 3d_fullres model
+nnU-Net v2 plans for it.
 
-    python3 bench/nnunet/make_bench_case.py OUT --size 512 [--patch P]   (P: cubic patch instead)
+The volume: the shared GE head on its regular grid (`ctdeface convert dicom2nifti`: the 18.5 degree
+gantry tilt and the uneven slice gaps resolved, 135 x 611 x 512 at 1.08 x 0.49 x 0.49 mm, tilted
+axes kept), resampled linearly to S x S x round(200 S / 512) voxels over the same physical box
+(for S = 512: 0.73 x 0.58 x 0.49 mm), so the anatomy keeps its true size and the geometric face
+region is found as on the DICOM.
+The model: nnU-Net's own ExperimentPlanner (default 8 GB target) on a fingerprint of 50 such cases
+gives the configuration (for S = 512: PlainConvUNet, 6 stages, 32-64-128-256-320-320), then
+nnUNetTrainer saves random weights for it.
+
+    python3 bench/nnunet/make_bench_case.py OUT --source GE_REGULAR.nii.gz --size 512 [--patch P]
+    (P: a cubic patch instead of the planned one, for quick runs)
 """
 import argparse
 import sys
@@ -16,8 +22,7 @@ import numpy as np
 import SimpleITK as sitk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "oracle"))
-from make_nnunet_fixtures import (CT_PROPS, arch, configuration, dataset_json, load_ge_head, make_model,  # noqa: E402
-                                  plans)
+from make_nnunet_fixtures import CT_PROPS, arch, configuration, dataset_json, make_model, plans  # noqa: E402
 
 
 def planned_configuration(shape, spacing):
@@ -52,7 +57,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--size", type=int, default=512, help="in-plane matrix (512 = full size)")
     ap.add_argument("--patch", type=int, default=0, help="cubic patch instead of the planned one (quick runs)")
-    ap.add_argument("--data", default="/work/shared/data")
+    ap.add_argument("--source", required=True, help="the GE head from `ctdeface convert dicom2nifti`")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -61,26 +66,27 @@ def main():
     for k in ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"):
         os.environ[k] = str(Path(tmp) / k)
 
-    # The volume: HU, [z][y][x], 0.5 mm pixels (scaled with --size), 1 mm slices.
-    vol, _ = load_ge_head(Path(a.data))
+    # The volume: the same physical box on an S x S x nz grid, axes (tilt included) unchanged.
+    src = sitk.ReadImage(a.source)
     nz = max(8, int(round(200 * a.size / 512)))
-    zs = np.linspace(0, vol.shape[0] - 1, nz)
-    lo = np.floor(zs).astype(int)
-    hi = np.minimum(lo + 1, vol.shape[0] - 1)
-    w = (zs - lo)[:, None, None]
-    v = (1 - w) * vol[lo] + w * vol[hi]
-    step = 512 // a.size
-    v = v[:, ::step, ::step][:, :a.size, :a.size]
-    px = 0.5 * step
-    img = sitk.GetImageFromArray(np.round(v).astype(np.int16))
-    img.SetSpacing((px, px, 1.0))
+    new_size = np.array([a.size, a.size, nz], float)
+    old_sp = np.array(src.GetSpacing())
+    new_sp = np.array(src.GetSize(), float) * old_sp / new_size
+    ref = sitk.Image([a.size, a.size, nz], sitk.sitkInt16)
+    ref.SetSpacing(new_sp.tolist())
+    ref.SetDirection(src.GetDirection())
+    d = np.array(src.GetDirection()).reshape(3, 3)
+    ref.SetOrigin((np.array(src.GetOrigin()) + d @ ((new_sp - old_sp) / 2)).tolist())
+    img = sitk.Resample(src, ref, sitk.Transform(), sitk.sitkLinear, -1024, sitk.sitkInt16)
     sitk.WriteImage(img, str(out / "ct_0000.nii.gz"))
+    v = sitk.GetArrayFromImage(img)
+    spacing = [float(new_sp[2]), float(new_sp[1]), float(new_sp[0])]  # [z][y][x], as nnU-Net reads it
 
-    conf, transpose = planned_configuration(list(v.shape), [1.0, px, px])
+    conf, transpose = planned_configuration(list(v.shape), spacing)
     if a.patch:
         n_stages = 6 if a.patch >= 128 else 5
         feats = [min(32 * 2 ** i, 320) for i in range(n_stages)]
-        conf = configuration([a.patch] * 3, [1.0, px, px], "CTNormalization", False,
+        conf = configuration([a.patch] * 3, spacing, "CTNormalization", False,
                              {"architecture": arch("PlainConvUNet", feats, [[3, 3, 3]] * n_stages,
                                                    [[1, 1, 1]] + [[2, 2, 2]] * (n_stages - 1),
                                                    [2] * n_stages, [2] * (n_stages - 1))})
@@ -90,7 +96,8 @@ def main():
     pl = plans("Dataset999_BenchHead", conf, tuple(transpose))
     model = make_model(out, "nnUNetTrainer__nnUNetPlans__3d_fullres", pl,
                        dataset_json({"background": 0, "face": 1}), ["all"], 5)
-    print(f"volume {v.shape} at ({1.0}, {px}, {px}) mm, model {model}, patch {p}, features {feats}")
+    sp = ", ".join(f"{x:.3f}" for x in spacing)
+    print(f"volume {v.shape} at ({sp}) mm, model {model}, patch {p}, features {feats}")
 
 
 if __name__ == "__main__":
