@@ -23,6 +23,15 @@ inline const std::filesystem::path& scratchDir() {
     if (const char* env = std::getenv("CTD_FUZZ_SCRATCH")) base = env;
     auto d = base / ("ctd-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
+    // libFuzzer's -fork mode starts a process per job: each removes its own
+    // folder when it exits normally (forked GDCM children leave by _exit).
+    // (The path is copied to a never-destroyed string: `dir` itself may be
+    // destroyed before atexit handlers registered during its construction run.)
+    static const auto* kept = new std::filesystem::path(d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(*kept, ec);
+    });
     return d;
   }();
   return dir;
