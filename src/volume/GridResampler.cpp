@@ -221,7 +221,9 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
   // Only native voxels that can land in the mask's bounding box are visited
   // (the face is a small part of the volume): per row, the columns whose grid
   // position falls within the box, grown by a column on each side so that
-  // rounding at the ends never drops one; every other voxel stays 0.
+  // rounding at the ends never drops one; every other voxel stays 0. Only
+  // ones are written: `out` starts as zeros whose pages are not resident
+  // (VoxelMask), and a page stays so unless the face reaches it.
   std::size_t bi0 = grid.nx, bi1 = 0, bj0 = grid.ny, bj1 = 0, bk0 = grid.nz, bk1 = 0;
   for (std::size_t k = 0; k < grid.nz; ++k)
     for (std::size_t j = 0; j < grid.ny; ++j) {
@@ -284,7 +286,7 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
         for (std::size_t i = i_lo; i <= i_hi; ++i) {
           const double a = a_j + static_cast<double>(i) * da_i - ga[gk];
           if (a < -0.5 || a >= amax) continue;
-          dst[i] = src[static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)))] ? 1 : 0;
+          if (src[static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)))]) dst[i] = 1;
         }
         continue;
       }
@@ -299,7 +301,7 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
         if (a < -0.5 || a >= amax || b < -0.5 || b >= bmax) continue;
         const auto gi = static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)));
         const auto gj = static_cast<std::size_t>(std::max(0.0, std::floor(b + 0.5)));
-        dst[i] = grid_mask.data[(gk * grid.ny + gj) * grid.nx + gi] ? 1 : 0;
+        if (grid_mask.data[(gk * grid.ny + gj) * grid.nx + gi]) dst[i] = 1;
       }
     }
   });

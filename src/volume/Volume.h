@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/Vec3.h"
+#include "volume/UnbackedZeros.h"
 
 namespace ctd {
 
@@ -44,15 +45,12 @@ struct VoxelMask {
   std::vector<std::uint8_t> data;  // index (k * ny + j) * nx + i
 
   VoxelMask() = default;
-  VoxelMask(std::size_t x, std::size_t y, std::size_t z) : nx(x), ny(y), nz(z), data(x * y * z, 0) {}
+  // All zero; pages only become resident where the mask is set (see UnbackedZeros.h).
+  VoxelMask(std::size_t x, std::size_t y, std::size_t z) : nx(x), ny(y), nz(z) { resizeZeroedUnbacked(data, x * y * z); }
   static VoxelMask like(const Volume& v) { return VoxelMask(v.nx, v.ny, v.nz); }
   std::size_t index(std::size_t i, std::size_t j, std::size_t k) const { return (k * ny + j) * nx + i; }
   std::uint8_t at(std::size_t i, std::size_t j, std::size_t k) const { return data[index(i, j, k)]; }
-  std::size_t count() const {
-    std::size_t c = 0;
-    for (auto v : data) c += v != 0;
-    return c;
-  }
+  std::size_t count() const { return countNonZero(data.data(), data.size()); }
 };
 
 }  // namespace ctd
