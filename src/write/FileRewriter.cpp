@@ -99,13 +99,20 @@ bool encodeLossless(const DicomInstance& inst, const std::vector<std::int32_t>& 
   return true;
 }
 
-// Reads the written file back through the project's decoder.
+// Reads the written file back through the project's decoder. A file whose
+// bytes outside PixelData are still the source's (patched in place, header
+// not re-serialised) keeps the source's PixelData offset: native 16-bit ones
+// are read back with the reader's fast path, which checks the element's tag
+// and length there and gives the values GDCM's decode gives; everything else
+// is decoded by GDCM.
 bool decodesTo(const DicomInstance& inst, const fs::path& written, const std::string& ts,
-               const std::vector<std::int32_t>& expected) {
+               const std::vector<std::int32_t>& expected, bool source_layout = false) {
   DicomInstance check = inst;
   check.path = written;
   check.transfer_syntax = ts;
   try {
+    std::vector<std::int32_t> stored;
+    if (source_layout && ts == inst.transfer_syntax && readNativeStored(check, stored)) return stored == expected;
     return decodePixels(check).stored == expected;
   } catch (const std::exception&) {
     return false;
@@ -131,9 +138,9 @@ void writeUncompressedSource(const DicomInstance& inst, const FileEdit& edit, co
   if (edit.changed == 0) return;
   DicomInstance at_staged = inst;
   at_staged.path = staged;
-  patchNativePixels(staged, at_staged, edit.before, edit.after);
+  patchNativePixels(staged, at_staged, edit.before, edit.after, !header_edits);
   out.transfer_syntax_out = inst.transfer_syntax;
-  if (!decodesTo(inst, staged, out.transfer_syntax_out, edit.after))
+  if (!decodesTo(inst, staged, out.transfer_syntax_out, edit.after, !header_edits))
     throw Error(inst.path, "rewritten file does not decode to the intended values");
 }
 

@@ -2,8 +2,15 @@
 
 #include <gdcmReader.h>
 #include <gdcmTag.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -25,6 +32,82 @@ std::uint64_t expectedBytes(const DicomInstance& inst) {
   return std::uint64_t{inst.rows} * inst.columns * inst.number_of_frames * inst.samples_per_pixel *
          (inst.bits_allocated / 8u);
 }
+
+// The PixelData value at the offset the header pass recorded (GDCM reports
+// it either at the element's tag or right after its header, depending on the
+// version: both are tried), with the same checks as locateNativePixelData:
+// tag, VR, a length of Rows x Columns x Frames, value inside the file. Little
+// endian only; nullopt sends the caller to GDCM.
+std::optional<NativePixelLocation> atRecordedOffset(int fd, const DicomInstance& inst) {
+  const bool implicit = inst.transfer_syntax == kImplicitLE;
+  if (inst.pixel_data_offset == 0 || (!implicit && inst.transfer_syntax != "1.2.840.10008.1.2.1") ||
+      inst.bits_allocated % 8 != 0)
+    return std::nullopt;
+  const std::uint64_t want = expectedBytes(inst);
+  struct stat st {};
+  if (want == 0 || ::fstat(fd, &st) != 0) return std::nullopt;
+  const std::uint64_t header = implicit ? 8 : 12, at = inst.pixel_data_offset;
+  for (const std::uint64_t tag_at : {at >= header ? at - header : at, at}) {
+    unsigned char h[12] = {};
+    if (::pread(fd, h, header, static_cast<off_t>(tag_at)) != static_cast<ssize_t>(header)) continue;
+    const bool tag_ok = h[0] == 0xE0 && h[1] == 0x7F && h[2] == 0x10 && h[3] == 0x00;
+    const bool vr_ok = implicit || ((h[4] == 'O') && (h[5] == 'W' || h[5] == 'B') && h[6] == 0 && h[7] == 0);
+    const std::uint32_t len = readU32(h + header - 4, false);
+    if (!tag_ok || !vr_ok || (len != want && len != want + 1)) continue;
+    if (static_cast<std::uint64_t>(st.st_size) < tag_at + header + len) return std::nullopt;
+    NativePixelLocation loc;
+    loc.offset = tag_at + header;
+    loc.length = len;
+    return loc;
+  }
+  return std::nullopt;
+}
+
+bool preadAll(int fd, char* p, std::size_t n, std::uint64_t at) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, p, n, static_cast<off_t>(at));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got, n -= static_cast<std::size_t>(got), at += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+bool pwriteAll(int fd, const char* p, std::size_t n, std::uint64_t at) {
+  while (n > 0) {
+    const ssize_t put = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return false;
+    p += put, n -= static_cast<std::size_t>(put), at += static_cast<std::uint64_t>(put);
+  }
+  return true;
+}
+
+// First index where `a` and `b` (n values each) differ, n if none; then the
+// last. memcmp over blocks first: most of a slice is outside the face.
+std::size_t firstDifference(const std::int32_t* a, const std::int32_t* b, std::size_t n) {
+  constexpr std::size_t kBlock = 1024;
+  std::size_t i = 0;
+  while (i + kBlock <= n && std::memcmp(a + i, b + i, kBlock * sizeof *a) == 0) i += kBlock;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+std::size_t endOfDifferences(const std::int32_t* a, const std::int32_t* b, std::size_t from, std::size_t n) {
+  constexpr std::size_t kBlock = 1024;
+  std::size_t last = n;
+  while (last >= from + kBlock && std::memcmp(a + last - kBlock, b + last - kBlock, kBlock * sizeof *a) == 0)
+    last -= kBlock;
+  while (last > from && a[last - 1] == b[last - 1]) --last;
+  return last;
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 }  // namespace
 
@@ -66,30 +149,32 @@ NativePixelLocation locateNativePixelData(const std::filesystem::path& file, con
 }
 
 void patchNativePixels(const std::filesystem::path& file, const DicomInstance& inst,
-                       const std::vector<std::int32_t>& before, const std::vector<std::int32_t>& after) {
-  const NativePixelLocation loc = locateNativePixelData(file, inst);
+                       const std::vector<std::int32_t>& before, const std::vector<std::int32_t>& after,
+                       bool source_layout) {
+  // Only the samples from the first to the last change are read and written
+  // back (the face is a small part of a slice); the rest of the file is never touched.
+  const std::size_t first = firstDifference(after.data(), before.data(), std::min(after.size(), before.size()));
+  if (before.size() == after.size() && first == after.size()) return;
+  Fd f{::open(file.c_str(), O_RDWR | O_CLOEXEC)};
+  if (f.fd < 0) throw Error(file, "cannot open for writing");
+  std::optional<NativePixelLocation> found;
+  if (source_layout) found = atRecordedOffset(f.fd, inst);
+  const NativePixelLocation loc = found ? *found : locateNativePixelData(file, inst);
   const std::size_t bytes = inst.bits_allocated / 8u;
   if (before.size() != after.size() || before.size() * bytes > loc.length)
     throw Error(file, "decoded pixel count does not match PixelData");
-  // Only the samples from the first to the last change are read and written
-  // back (the face is a small part of a slice); the rest of the file is never touched.
-  std::size_t first = 0, last = after.size();
-  while (first < after.size() && after[first] == before[first]) ++first;
-  if (first == after.size()) return;
-  while (last > first && after[last - 1] == before[last - 1]) --last;
+  const std::size_t last = endOfDifferences(after.data(), before.data(), first, after.size());
   const std::uint64_t at = loc.offset + std::uint64_t{first} * bytes;
-  std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
-  if (!io) throw Error(file, "cannot open for writing");
   std::string raw((last - first) * bytes, '\0');
-  io.seekg(static_cast<std::streamoff>(at));
-  io.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  if (!io) throw Error(file, "cannot read PixelData");
+  if (!preadAll(f.fd, raw.data(), raw.size(), at)) throw Error(file, "cannot read PixelData");
   for (std::size_t n = first; n < last; ++n)
     if (after[n] != before[n]) putStoredSample(raw, n - first, after[n], inst, loc.big_endian);
-  io.seekp(static_cast<std::streamoff>(at));
-  io.write(raw.data(), static_cast<std::streamsize>(raw.size()));
-  io.flush();
-  if (!io) throw Error(file, "cannot write PixelData");
+  if (!pwriteAll(f.fd, raw.data(), raw.size(), at)) throw Error(file, std::string("cannot write PixelData: ") + std::strerror(errno));
+  if (::close(f.fd) != 0) {
+    f.fd = -1;
+    throw Error(file, std::string("cannot write PixelData: ") + std::strerror(errno));
+  }
+  f.fd = -1;
 }
 
 }  // namespace ctd

@@ -21,7 +21,11 @@ struct NativePixelLocation {
 NativePixelLocation locateNativePixelData(const std::filesystem::path& file, const DicomInstance& inst);
 
 // Rewrites, in `file`, every sample where `after` differs from `before`.
+// `source_layout`: `file` is a byte copy of inst.path, so its PixelData value
+// is where the header pass found the source's (inst.pixel_data_offset); it is
+// taken from there when the element header bytes agree, without a GDCM parse.
 void patchNativePixels(const std::filesystem::path& file, const DicomInstance& inst,
-                       const std::vector<std::int32_t>& before, const std::vector<std::int32_t>& after);
+                       const std::vector<std::int32_t>& before, const std::vector<std::int32_t>& after,
+                       bool source_layout = false);
 
 }  // namespace ctd

@@ -18,6 +18,7 @@
 #include "core/Error.h"
 #include "dicom/PixelDecoder.h"
 #include "volume/SliceThreads.h"
+#include "volume/UnbackedZeros.h"
 #include "write/FileCopy.h"
 #include "write/FileRewriter.h"
 #include "write/StagingArea.h"
@@ -60,24 +61,13 @@ struct RowSpan {
 
 // Stored values of a file about to be rewritten. Native 16-bit files are read
 // with one pread (the reader's fast path, same values as GDCM's decode); the
-// rest through GDCM. The written file is still read back through GDCM.
+// rest through GDCM. The written file is read back the same way (FileRewriter).
 DecodedFrames decodeForRewrite(const DicomInstance& inst) {
-  std::vector<std::uint16_t> words;
-  if (!readNativeWords(inst, words)) return decodePixels(inst);
   DecodedFrames d;
+  if (!readNativeStored(inst, d.stored)) return decodePixels(inst);
   d.rows = inst.rows;
   d.columns = inst.columns;
   d.frames = inst.number_of_frames;
-  d.stored.resize(words.size());
-  // readNativeWords only accepts HighBit = BitsStored - 1: the low BitsStored bits.
-  const unsigned bits = inst.bits_stored;
-  const bool is_signed = inst.pixel_representation == 1;
-  const std::uint32_t mask = bits >= 16 ? 0xFFFFu : (1u << bits) - 1u;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    const std::uint32_t v = words[i] & mask;
-    d.stored[i] = is_signed && (v >> (bits - 1)) & 1u ? static_cast<std::int32_t>(v) - static_cast<std::int32_t>(mask) - 1
-                                                        : static_cast<std::int32_t>(v);
-  }
   return d;
 }
 
@@ -313,7 +303,7 @@ RewriteResult rewriteSeries(const CaseInventory& inv, const SeriesStack& stack, 
   for (std::size_t k = 0; k < mask.nz; ++k)
     for (std::size_t j = 0; j < mask.ny; ++j) {
       const std::uint8_t* row = &mask.data[(k * mask.ny + j) * mask.nx];
-      if (std::none_of(row, row + mask.nx, [](std::uint8_t b) { return b != 0; })) continue;
+      if (findNonZero(row, mask.nx) == mask.nx) continue;
       if (spans[k].empty()) spans[k].first = j;
       spans[k].last = j;
     }

@@ -24,6 +24,13 @@ std::int32_t storedFromHu(double hu, double slope, double intercept, StoredRange
 void putStoredSample(std::string& raw, std::size_t index, std::int32_t value, const DicomInstance& inst,
                      bool big_endian);
 
+// The stored values of a native 16-bit file through the reader's fast path
+// (readNativeWords: one pread at the PixelData offset the header pass found,
+// the same values GDCM's decode gives): false when the file is anything else
+// or its PixelData is not where the header pass saw it; the caller then
+// decodes with GDCM.
+bool readNativeStored(const DicomInstance& inst, std::vector<std::int32_t>& stored);
+
 // A fresh little-endian uncompressed PixelData value holding `stored`.
 std::string rawLittleEndian(const std::vector<std::int32_t>& stored, const DicomInstance& inst);
 
