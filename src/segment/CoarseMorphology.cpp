@@ -217,10 +217,25 @@ Bits fillHolesPerSlice(const Bits& m, const Grid& g, unsigned dim) {
     };
     for (std::size_t a = 1; a <= na; ++a) seed(w + a), seed(nb * w + a);
     for (std::size_t b = 1; b <= nb; ++b) seed(b * w + 1), seed(b * w + na);
+    // Scanline fill (same 4-connected result as a pixel-by-pixel one, about a
+    // stack entry per run instead of per pixel): a popped pixel's run along the
+    // row is filled, then the rows above and below it are looked at over that
+    // run, and the first pixel of each background run there becomes a seed.
+    // The frame (2) stops every walk.
     while (!stack.empty()) {
       const std::size_t q = stack.back();
       stack.pop_back();
-      seed(q - 1), seed(q + 1), seed(q - w), seed(q + w);
+      std::size_t l = q, r = q;
+      while (buf[l - 1] == 0) buf[--l] = 2;
+      while (buf[r + 1] == 0) buf[++r] = 2;
+      for (const std::size_t row : {l - w, l + w}) {
+        bool in_run = false;
+        for (std::size_t x = row, end = row + (r - l); x <= end; ++x) {
+          const bool open = buf[x] == 0;
+          if (open && !in_run) buf[x] = 2, stack.push_back(x);
+          in_run = open;
+        }
+      }
     }
     for (std::size_t b = 0; b < nb; ++b)
       for (std::size_t a = 0; a < na; ++a)
