@@ -5,9 +5,11 @@
 //
 // Runs the steps of the pipeline's processSeries one by one through the same
 // public functions (header pass, loadVolume, checkHuCalibration, the geometric
-// segmenter, rewriteSeries) and prints, after each, its wall time, the resident
+// segmenter, rewriteSeries) and prints, after each, its wall and CPU time, the resident
 // set size and the peak so far (VmRSS / VmHWM from /proc/self/status). Not a
 // test: the figures of issue 3/7 come from run_deface_bench.sh.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -34,14 +36,26 @@ long statusKb(const char* key) {
   return -1;
 }
 
+// User + system CPU seconds of the whole process (every thread): on a loaded
+// machine far steadier than wall time.
+double cpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
 struct Stages {
   Clock::time_point t = Clock::now();
+  double cpu = cpuSeconds();
   void operator()(const char* what) {
     const auto now = Clock::now();
-    std::printf("%-22s %7.3f s   RSS %5ld MiB   peak %5ld MiB\n", what,
-                std::chrono::duration<double>(now - t).count(), statusKb("VmRSS:") / 1024,
+    const double c = cpuSeconds();
+    std::printf("%-22s %7.3f s  cpu %6.3f s   RSS %5ld MiB   peak %5ld MiB\n", what,
+                std::chrono::duration<double>(now - t).count(), c - cpu, statusKb("VmRSS:") / 1024,
                 statusKb("VmHWM:") / 1024);
     t = Clock::now();
+    cpu = cpuSeconds();
   }
 };
 

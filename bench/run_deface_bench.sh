@@ -10,6 +10,9 @@
 # ctdeface per repeat: `--no-qc` (the defacer alone: read, segment, rewrite,
 # the figures issue 3/7 set goals for) and the default (with the QC skin
 # renders and face detector of issue 6/7).
+# Then, once: where the time and memory go, stage by stage (bench_stages, same
+# series, no CLI), and the CLI's own start-up (`ctdeface --version`: shared
+# libraries and static initialisers, paid by every run).
 # Usage: bench/run_deface_bench.sh [build-dir] [repeats]   (BENCH_WORK=dir for the scratch folder)
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
@@ -76,3 +79,11 @@ for name, base in (("ctdeface --no-qc", 1), ("ctdeface (default, QC on)", 4)):
     print(f"{'  3. peak RSS (MiB)':30}{min(kb) / 1024:10.0f}{med(kb) / 1024:10.0f}")
     print(f"{'     ratio to pixels (<= 3x)':30}{min(rss):9.2f}x{med(rss):9.2f}x   (max over repeats {max(rss):.2f}x)")
 PY
+
+echo
+echo "start-up: ctdeface --version (best of 5): $(for i in 1 2 3 4 5; do /usr/bin/time -f '%e %M' "$BUILD/ctdeface" --version 2>&1 >/dev/null | tail -1; done | sort -n | head -1 | awk '{printf "%.3f s, %d MiB RSS", $1, $2 / 1024}'), $(ldd "$BUILD/ctdeface" | wc -l) shared libraries"
+if [ -x "$BUILD/bench/bench_stages" ]; then
+  echo "stages (bench_stages, one run; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  "$BUILD/bench/bench_stages" "$IN" "$WORK/stages-out" | sed 's/^/  /'
+  rm -rf "$WORK/stages-out"
+fi
