@@ -8,6 +8,7 @@
 #include "volume/SliceBilinear.h"
 #include "volume/SliceThreads.h"
 #include "volume/StackGeometry.h"
+#include "volume/UnbackedZeros.h"
 
 namespace ctd {
 
@@ -283,7 +284,19 @@ VoxelMask maskToNative(const VoxelMask& grid_mask, const Volume& grid, const Vol
         if (b < -0.5 || b >= bmax) continue;
         const auto gj = static_cast<std::size_t>(std::max(0.0, std::floor(b + 0.5)));
         const std::uint8_t* src = &grid_mask.data[(gk * grid.ny + gj) * grid.nx];
-        for (std::size_t i = i_lo; i <= i_hi; ++i) {
+        // Only the columns that can land between this grid row's first and
+        // last one (the face is a shell: most rows of the box hold few).
+        const std::size_t first_one = findNonZero(src, grid.nx);
+        if (first_one == grid.nx) continue;
+        std::size_t last_one = grid.nx - 1;
+        while (!src[last_one]) --last_one;
+        double row_lo = static_cast<double>(i_lo), row_hi = static_cast<double>(i_hi);
+        clip(a_j - ga[gk], da_i, static_cast<double>(first_one) - 0.5, static_cast<double>(last_one) + 0.5, row_lo,
+             row_hi);
+        if (row_hi < row_lo) continue;
+        const auto r_lo = static_cast<std::size_t>(std::max(0.0, row_lo));
+        const auto r_hi = static_cast<std::size_t>(std::min(last_col, row_hi));
+        for (std::size_t i = r_lo; i <= r_hi; ++i) {
           const double a = a_j + static_cast<double>(i) * da_i - ga[gk];
           if (a < -0.5 || a >= amax) continue;
           if (src[static_cast<std::size_t>(std::max(0.0, std::floor(a + 0.5)))]) dst[i] = 1;
