@@ -92,8 +92,16 @@ cv::Mat maskSlices(const SkinGrid& g) {
   return scaled;
 }
 
+namespace {
+// The detector sizes its search in mm: it must know the renders' pixel size.
+DetectorOptions matching(DetectorOptions det, const RenderOptions& ren) {
+  det.pixel_mm = ren.pixel_mm;
+  return det;
+}
+}  // namespace
+
 SeriesQc::SeriesQc(fs::path qc_root, DetectorOptions det, RenderOptions ren)
-    : root_(std::move(qc_root)), detector_(det), renderer_(ren) {}
+    : root_(std::move(qc_root)), detector_(matching(det, ren)), renderer_(ren) {}
 
 SeriesQcResult SeriesQc::run(const Volume& v, const VoxelMask& mask, double fill_hu, const std::string& case_name,
                              const std::string& series_name) const {

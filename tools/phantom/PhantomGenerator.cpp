@@ -1,5 +1,7 @@
 #include "phantom/PhantomGenerator.h"
 
+#include "phantom/FaceSurface.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -32,6 +34,12 @@ constexpr double kTmj[3] = {0, 2, -12};  // jaw hinge axis (parallel to x)
 constexpr double kMouthOpenDeg = 15;
 constexpr double kGlobeX = 32, kGlobeY = -72, kGlobeZ = 2, kGlobeR = 12;
 constexpr double kNoseFaceY = -89, kNasionZ = 6, kNoseTipZ = -28, kNoseBaseZ = -36;
+
+const FaceSurface& faceSurface() {
+  static const FaceSurface surface(
+      FaceSurfaceShape{kGlobeX, kGlobeY, kGlobeZ, kGlobeR, kNasionZ, kNoseTipZ, kNoseBaseZ});
+  return surface;
+}
 
 // The cavity floor rises from the middle fossa (z = -30) to the orbit roofs (z = 20).
 double cavityFloor(double y) {
@@ -116,6 +124,18 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
     if (r2 <= 144) return {Spine, 600};
   }
 
+  // In front of the face's skin (FaceSurface): air. Above the mouth line in
+  // the head frame, below it in the lower jaw's (which opens with the mouth).
+  const bool face_zone = soft && ax < FaceSurface::kMaxX && y < -20 && z > FaceSurface::kMinZ && z < FaceSurface::kMaxZ;
+  const bool lower_face = face_zone && (jaw_zone ? jz : z) < -50 && z < -46;
+  if (face_zone) {
+    if (open && lower_face && jz > -50 && ax < 24) return {Air, -1000};  // the open mouth
+    const bool front = lower_face ? jy < -faceSurface().lower(x, jz) : y < -faceSurface().upper(x, z);
+    // The scalp over the forehead and temples carries on where the face turns back.
+    if (front && ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 13, kCavR[1] + 13, kCavR[2] + 13) > 1)
+      return {Air, -1000};
+  }
+
   // Orbit fat (carved out of the facial skeleton).
   if (y < -50 && std::sqrt(sq(ax - kGlobeX) + sq(y + 70) + sq(z - kGlobeZ)) <= 16)
     return soft ? Tissue{SoftTissue, -90} : Tissue{Air, -1000};
@@ -138,29 +158,18 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
 
   // The line between the closed lips.
   if (!open && z > -51 && z < -49 && ax < 22 && y < -87) return {Air, -1000};
-  // Lips and chin.
-  if (z > -52 && z < -36 && ell(x, y, z, 0, -90, -44, 24, 7, 6) <= 1) return {Lips, 60};
-  if (jaw_zone) {
-    if (ell(x, jy, jz, 0, -88, -56, 23, 7, 6) <= 1) return {Lips, 60};
-    if (ell(x, jy, jz, 0, -90, -72, 20, 8, 12) <= 1) return {Chin, 45};
-  }
-
-  // Nose: a rounded wedge on the face from the nasion down to the columella.
-  if (z >= kNoseBaseZ && z <= kNasionZ && y < kNoseFaceY + 12) {
-    double p, w;  // protrusion in front of the face plane, half-width at the face
-    if (z >= kNoseTipZ) {
-      const double f = (kNasionZ - z) / (kNasionZ - kNoseTipZ);
-      p = 2 + 22 * f;
-      w = 6 + 11 * f;
-    } else {
-      p = 24 * std::sqrt(std::max(0.0, 1 - sq((kNoseTipZ - z) / (kNoseTipZ - kNoseBaseZ))));
-      w = 17;
-    }
-    const double tip_y = kNoseFaceY - p;
-    if (y >= tip_y && p > 0) {
-      const double t = std::min(1.0, (y - tip_y) / p);
-      if (ax <= w * std::sqrt(t)) return {Nose, 40};
-    }
+  // The face in front of the skeleton: nose, lips and chin by where they lie,
+  // the rest soft tissue down to the skull.
+  if (face_zone) {
+    if (!lower_face && z >= kNoseBaseZ && z <= kNasionZ && y < -faceSurface().withoutNose(x, z))
+      return {Nose, 40};
+    if (!lower_face && z > -52 && z < -38 && ax < 24 && y < -86) return {Lips, 60};
+    if (lower_face && jz > -62 && ax < 23 && jy < -84) return {Lips, 60};
+    if (lower_face && jz <= -62 && jz > -86 && ax < 20 && jy < -84) return {Chin, 45};
+    if (ell(x, std::max(y, -80.0), z, 0, -80, 18, 54, 13, 11) <= 1 ||
+        sq3(x, std::max(y, -30.0), z, 0, -30, -28, 62, 60, 50) <= 1 ||
+        (jaw_zone && jz > -86 && sq3(x, std::max(jy, -36.0), jz, 0, -36, -66, 54, 54, 18) <= 1))
+      return {SoftTissue, 40};
   }
 
   // Ears: pinna and tragus.
@@ -169,21 +178,7 @@ Tissue classify(const Vec3& h, bool open, bool soft) {
     if (ell(ax, y, z, 71, 2, -8, 5, 4, 5) <= 1) return {Ear, 50};
   }
 
-  // Eyelids (closed) over the front of the globes.
-  if (dg <= kGlobeR + 2.5 && y < kGlobeY - 5) return {SoftTissue, 45};
-  // Eye sockets: the skin folds back around the lids, so the closed eyes sit in
-  // hollows under the brow and beside the nose, as on a real face (the dark
-  // regions a face detector looks for first).
-  if (z > -12 && z < 16 && y < kGlobeY - 4 &&
-      ell(ax, y, z, kGlobeX + 1, kGlobeY - 22, kGlobeZ + 1, 19, 13, 12) <= 1)
-    return {Air, -1000};
-
-  // Soft tissue envelopes: brow, cheeks, upper face, jaw, scalp, neck.
-  if (z > 5 && z < 31 && ell(x, y, z, 0, -80, 18, 54, 13, 11) <= 1) return {SoftTissue, 40};
-  if (z > -44 && z < 4 && ell(ax, y, z, 40, -64, -20, 22, 20, 22) <= 1) return {SoftTissue, 40};
-  // The face curves back from the midline towards the cheeks and temples.
-  if (z > -62 && z < 25 && y < 30 && y > -90 + 0.007 * x * x && sq3(x, y, z, 0, -30, -28, 62, 60, 50) <= 1)
-    return {SoftTissue, 40};
+  // Soft tissue envelopes outside the face: jaw, scalp, neck.
   if (jaw_zone && jz > -86 && sq3(x, jy, jz, 0, -36, -66, 54, 54, 18) <= 1) return {SoftTissue, 40};
   if (ell(x, y, z, kCavC[0], kCavC[1], kCavC[2], kCavR[0] + 13, kCavR[1] + 13, kCavR[2] + 13) <= 1)
     return {SoftTissue, 40};
