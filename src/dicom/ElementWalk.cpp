@@ -97,6 +97,10 @@ class Walker {
         pos = value_at;
         if (!items(pos, depth + 1, tagText(g, e))) return false;
         if (done_) return true;
+        if (end && pos > end)
+          return corrupt("sequence " + tagText(g, e) + " runs past the end of its item (at offset " +
+                             std::to_string(end) + ")",
+                         value_at);
         continue;
       }
       if (value_at + length > size_) {
@@ -108,6 +112,13 @@ class Walker {
         }
         return truncated(tagText(g, e), value_at, length);
       }
+      // GDCM reads such an element whole and then goes on from inside the
+      // next element: misaligned, it took pixel bytes for a 3 GB length
+      // (FuzzDicomSeries finding, in discovery's study probe).
+      if (end && value_at + length > end)
+        return corrupt("element " + tagText(g, e) + " runs past the end of its item (at offset " +
+                           std::to_string(end) + ")",
+                       pos);
       // GDCM parses the items of a defined-length sequence too.
       if (vr == "SQ" && length > 0) {
         std::uint64_t inner = value_at;
