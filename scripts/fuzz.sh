@@ -126,6 +126,7 @@ for t in "${TARGETS[@]}"; do
     grep -E "ERROR|SUMMARY" "$BUILD/$t.log" | head -5 >&2 || true
   fi
   grep -E "^#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|stat::peak_rss" "$BUILD/$t.log" | tail -4 || true
-  echo "   $t: $(ls "$handled" | wc -l) inputs so far ended a GDCM child (handled as a per-file failure, kept in $handled)"
+  [ "$t" != FuzzDicomSeries ] ||
+    echo "   $t: $(ls "$handled" | wc -l) inputs so far ended a GDCM child (handled as a per-file failure, kept in $handled)"
 done
 exit $status
