@@ -30,7 +30,8 @@ void decodePixelsInto(const DicomInstance& inst, DecodedFrames& out);
 // Compressed files are decoded in a forked child (see PixelDecoder.cpp), except
 // in an ASan build whose process runs other threads, where the fork could
 // deadlock. A caller that knows its other threads do not allocate (libFuzzer's
-// watchdog thread) may ask for the child anyway.
+// watchdog thread) may ask for the child anyway. Same switch as
+// alwaysIsolateGdcm (ForkPolicy.h), which the isolated header pass follows too.
 void alwaysIsolateCompressedDecode(bool on);
 
 // The common CT case without a second GDCM parse: native little-endian
