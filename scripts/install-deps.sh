@@ -13,7 +13,7 @@ PKGS=(
   dcm2niix dicom3tools time bc ccache
   libdnnl-dev ocl-icd-opencl-dev opencl-headers zipcmp zipmerge ziptool
   libopencv-dev opencv-data libopenmpi-dev openmpi-bin
-  libdlib-dev libblas-dev liblapack-dev
+  libdlib-dev libblas-dev liblapack-dev libpng-dev
   chromium clang libclang-rt-14-dev libomp-14-dev
 )
 missing=()

@@ -1,10 +1,10 @@
 #include "qc/SeriesQc.h"
 
 #include <chrono>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/Error.h"
+#include "qc/PngFile.h"
 
 namespace fs = std::filesystem;
 
@@ -14,21 +14,6 @@ namespace {
 
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// PNG written beside its final name and renamed, so a crash leaves no half image.
-void writePng(const fs::path& file, const cv::Mat& img) {
-  std::vector<unsigned char> bytes;
-  if (!cv::imencode(".png", img, bytes)) throw Error(file, "cannot encode the QC image");
-  fs::create_directories(file.parent_path());
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw Error(tmp, "cannot write the QC image");
-    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    if (std::fclose(f) != 0 || !ok) throw Error(tmp, "cannot write the QC image");
-  }
-  fs::rename(tmp, file);
 }
 
 // 8-bit window (level 100, width 1400): skin, fat, muscle and bone all visible.

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <opencv2/imgcodecs.hpp>
+#include "qc/PngFile.h"
 #include <opencv2/imgproc.hpp>
 
 #include "QcTestSupport.h"
@@ -72,7 +72,7 @@ void probe(const Volume& v, const std::string& name, const fs::path& out, const 
               << haar_profile;
     const auto t2 = std::chrono::steady_clock::now();
     if (phase) std::cout << ",detect2," << std::chrono::duration<double>(t2 - t1).count();
-    cv::imwrite((out / (name + (phase ? "_after.png" : "_before.png"))).string(), qc::sideBySide(views));
+    qc::writePng((out / (name + (phase ? "_after.png" : "_before.png"))), qc::sideBySide(views));
   }
   std::cout << "\n";
 }

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <opencv2/imgcodecs.hpp>
+#include "qc/PngFile.h"
 
 #include "dicom/CaseDiscovery.h"
 #include "dicom/SeriesAssembler.h"
@@ -42,7 +42,7 @@ TEST(RealHeadQc, GeHeadBeforeAndAfter) {
             << " s CPU in all (" << v.nx << " x " << v.ny << " x " << v.nz << ")\n"
             << "  " << (out / r.before_png).string() << "\n  " << (out / r.after_png).string() << "\n  "
             << (out / r.slices_png).string() << "\n";
-  const cv::Mat before = cv::imread((out / r.before_png).string(), cv::IMREAD_GRAYSCALE);
+  const cv::Mat before = qc::readPng(out / r.before_png);
   ASSERT_FALSE(before.empty());
   // Five views of a head ~150-200 mm wide at 1.5 mm per pixel.
   EXPECT_GT(before.cols, 5 * 80);

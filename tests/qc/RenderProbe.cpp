@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <opencv2/imgcodecs.hpp>
+#include "qc/PngFile.h"
 #include <opencv2/imgproc.hpp>
 
 #include "QcTestSupport.h"
@@ -115,14 +115,14 @@ TEST(QcProbe, PhantomRenders) {
       const auto h = detector.detectIn(v.image, v.view);
       std::cout << "    before " << qc::toString(v.view) << ": " << h.score << " " << h.cascade << " " << h.box.width << "\n";
     }
-    cv::imwrite((fs::path(out) / ("seed" + std::to_string(seed) + "_before.png")).string(), qc::sideBySide(before));
+    qc::writePng((fs::path(out) / ("seed" + std::to_string(seed) + "_before.png")), qc::sideBySide(before));
     auto afterCopy = after;
     for (auto& v : afterCopy) {
       const auto h = detector.detectIn(v.image, v.view);
       std::cout << "    after " << qc::toString(v.view) << ": " << h.score << " " << h.cascade << " " << h.box.width << "\n";
       if (!h.view.empty()) cv::rectangle(v.image, h.box, cv::Scalar(255), 2);
     }
-    cv::imwrite((fs::path(out) / ("seed" + std::to_string(seed) + "_after.png")).string(), qc::sideBySide(afterCopy));
+    qc::writePng((fs::path(out) / ("seed" + std::to_string(seed) + "_after.png")), qc::sideBySide(afterCopy));
   }
 }
 
@@ -164,4 +164,28 @@ TEST(QcProbe, Timing512) {
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s; before "
               << r.before.score << " after " << r.after.score << "\n";
   }
+}
+
+// Render dump (skipped unless CTD_QC_DUMP names a file): the raw bytes of the
+// before and after renders of two phantoms, for checking that a change to the
+// renderer leaves its images bit-identical (cmp the dumps of two builds).
+TEST(QcProbe, RenderDump) {
+  const char* file = std::getenv("CTD_QC_DUMP");
+  if (!file) GTEST_SKIP() << "set CTD_QC_DUMP=<file>";
+  std::FILE* f = std::fopen(file, "wb");
+  ASSERT_TRUE(f);
+  qc::SkinRenderer ren;
+  for (int seed : {1, 7}) {
+    const auto pc = phantom::makePhantom(qctest::faceInViewPose(static_cast<unsigned>(seed)));
+    const auto seg = GeometricSegmenter().segment(pc.ct);
+    const auto g = qc::makeSkinGrid(pc.ct, &seg.mask);
+    const auto body = ren.body(g, g.hu);
+    for (const auto& views : {ren.render(g, g.hu, body, qc::allViews()),
+                              ren.render(g, g.defacedValues(-1000), body, qc::allViews())})
+      for (const auto& v : views) {
+        ASSERT_TRUE(v.image.isContinuous());
+        std::fwrite(v.image.data, 1, v.image.total(), f);
+      }
+  }
+  std::fclose(f);
 }
