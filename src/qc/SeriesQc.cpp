@@ -94,8 +94,7 @@ SeriesQcResult SeriesQc::run(const Volume& v, const VoxelMask& mask, double fill
   auto t0 = std::chrono::steady_clock::now();
   const SkinGrid g = makeSkinGrid(v, &mask);
   const BodyRegion body = renderer_.body(g, g.hu);
-  const auto before = renderer_.render(g, g.hu, body, allViews());
-  const auto after = renderer_.render(g, g.defacedValues(fill_hu), body, allViews());
+  const auto [before, after] = renderer_.renderBeforeAfter(g, fill_hu, body, allViews());
   r.render_seconds = since(t0);
   t0 = std::chrono::steady_clock::now();
   r.before = detector_.detect(before);

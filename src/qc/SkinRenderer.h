@@ -53,6 +53,10 @@ struct BodyRegion {
   bool empty() const { return hi[0] < lo[0]; }
 };
 
+struct BeforeAfterRenders {
+  std::vector<SkinImage> before, after;
+};
+
 class SkinRenderer {
  public:
   explicit SkinRenderer(RenderOptions opt = {}) : opt_(opt) {}
@@ -65,6 +69,12 @@ class SkinRenderer {
   // inside `body` from each view.
   std::vector<SkinImage> render(const SkinGrid& grid, const std::vector<float>& values, const BodyRegion& body,
                                 const std::vector<View>& views) const;
+
+  // The same images as render(grid.hu) and render(grid.defacedValues(fill_hu)),
+  // cheaper: the after pass casts again only the rays that came near the face
+  // mask, and needs no defaced copy of the grid.
+  BeforeAfterRenders renderBeforeAfter(const SkinGrid& grid, double fill_hu, const BodyRegion& body,
+                                       const std::vector<View>& views) const;
 
  private:
   RenderOptions opt_;
