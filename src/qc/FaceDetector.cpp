@@ -1,5 +1,6 @@
 #include "qc/FaceDetector.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
 
@@ -7,7 +8,57 @@
 
 namespace ctd::qc {
 
-FaceDetector::FaceDetector(DetectorOptions opt) : opt_(std::move(opt)) {
+namespace {
+
+// Loaded models that no detector uses at the moment. A detector takes one for
+// its lifetime (never two threads on one set) and gives it back; at most as
+// many sets exist as detectors alive at once (a batch's parallel cases).
+class ModelPool {
+ public:
+  template <class Models>
+  static std::unique_ptr<Models> take(const std::string& data_dir) {
+    auto& p = pool<Models>();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    for (auto it = p.idle.begin(); it != p.idle.end(); ++it)
+      if ((*it)->data_dir == data_dir) {
+        std::unique_ptr<Models> m = std::move(*it);
+        p.idle.erase(it);
+        return m;
+      }
+    return nullptr;
+  }
+  template <class Models>
+  static void give(std::unique_ptr<Models> m) {
+    if (!m) return;
+    auto& p = pool<Models>();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.idle.push_back(std::move(m));
+  }
+
+ private:
+  template <class Models>
+  struct Idle {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Models>> idle;
+  };
+  template <class Models>
+  static Idle<Models>& pool() {
+    static Idle<Models> p;
+    return p;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<FaceDetector::Models> FaceDetector::takeModels(const std::string& data_dir) {
+  if (auto m = ModelPool::take<Models>(data_dir)) return m;
+  auto m = std::make_unique<Models>();
+  m->data_dir = data_dir;
+  return m;
+}
+
+FaceDetector::FaceDetector(DetectorOptions opt)
+    : opt_(std::move(opt)), models_(takeModels(opt_.data_dir)), hog_(models_->hog) {
   const std::filesystem::path dir = opt_.data_dir;
   // Settings chosen on phantom renders of seeds 2000-2023 (full head in view,
   // disjoint from the acceptance seeds 1-50 in tests/qc) and the real Slicer
@@ -34,15 +85,26 @@ FaceDetector::FaceDetector(DetectorOptions opt) : opt_(std::move(opt)) {
   };
   for (const auto& f : files) {
     if (!opt_.haar) break;
-    Cascade c;
-    c.name = std::filesystem::path(f.file).stem().string();
-    c.frontal = f.frontal;
-    c.min_score = f.min_score;
-    if (!c.classifier.load((dir / f.file).string()))
-      throw Error(dir / f.file, "cannot load the OpenCV face cascade (Debian package opencv-data)");
-    cascades_.push_back(std::move(c));
+    const std::string name = std::filesystem::path(f.file).stem().string();
+    auto it = std::find_if(models_->cascades.begin(), models_->cascades.end(),
+                           [&](const Cascade& c) { return c.name == name; });
+    if (it == models_->cascades.end()) {
+      Cascade c;
+      c.name = name;
+      c.frontal = f.frontal;
+      if (!c.classifier.load((dir / f.file).string())) {
+        ModelPool::give(std::move(models_));
+        throw Error(dir / f.file, "cannot load the OpenCV face cascade (Debian package opencv-data)");
+      }
+      models_->cascades.push_back(std::move(c));
+      it = models_->cascades.end() - 1;
+    }
+    it->min_score = f.min_score;
+    cascades_.push_back(&*it);
   }
 }
+
+FaceDetector::~FaceDetector() { ModelPool::give(std::move(models_)); }
 
 void FaceDetector::run(const Cascade& c, const cv::Mat& gray, View view, bool mirrored,
                        std::vector<FaceHit>& hits) const {
@@ -115,7 +177,8 @@ std::vector<FaceHit> FaceDetector::detectAll(const cv::Mat& image, View view) co
     cv::Mat flipped;
     cv::flip(gray, flipped, 1);
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& c : cascades_) {
+    for (const Cascade* cp : cascades_) {
+      const Cascade& c = *cp;
       if (c.frontal && side) continue;
       if (!c.frontal && view == View::Front) continue;
       run(c, gray, view, false, hits);
@@ -150,6 +213,29 @@ FaceHit FaceDetector::detect(const std::vector<SkinImage>& views) const {
     if (better(h, best)) best = h;
   }
   return best;
+}
+
+std::pair<FaceHit, FaceHit> FaceDetector::detectBeforeAfter(const std::vector<SkinImage>& before,
+                                                            const std::vector<SkinImage>& after) const {
+  FaceHit best_before, best_after;
+  // Compared before anything is looked at: detectAll's rolls warp a view into
+  // its own pixels (`turned = image` shares them), so afterwards they differ.
+  std::vector<bool> same(after.size(), false);
+  for (std::size_t i = 0; i < after.size() && i < before.size(); ++i) {
+    const cv::Mat &a = after[i].image, &b = before[i].image;
+    same[i] = before[i].view == after[i].view && !a.empty() && a.size() == b.size() && a.type() == b.type() &&
+              cv::norm(b, a, cv::NORM_INF) == 0;
+  }
+  std::vector<FaceHit> hits_before;
+  for (const auto& v : before) {
+    hits_before.push_back(detectIn(v.image, v.view));
+    if (better(hits_before.back(), best_before)) best_before = hits_before.back();
+  }
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const FaceHit h = same[i] ? hits_before[i] : detectIn(after[i].image, after[i].view);
+    if (better(h, best_after)) best_after = h;
+  }
+  return {best_before, best_after};
 }
 
 }  // namespace ctd::qc

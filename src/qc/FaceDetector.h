@@ -8,6 +8,8 @@
 // counts when any of them reaches its own minimum score. HOG finds the real
 // Slicer face that the cascades miss; the cascades find faces HOG misses once
 // their outline is gone (a defacer that cut around eyes and nose).
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <opencv2/objdetect.hpp>
 #include <string>
@@ -49,10 +51,19 @@ struct DetectorOptions {
 
 class FaceDetector {
  public:
-  // Loads the cascades; throws ctd::Error naming a missing file.
+  // Loads the cascades (or takes a set a destroyed detector left loaded: a
+  // batch builds one detector per case, and loading costs ~0.3 s CPU);
+  // throws ctd::Error naming a missing file.
   explicit FaceDetector(DetectorOptions opt = {});
+  ~FaceDetector();
+  FaceDetector(const FaceDetector&) = delete;
+  FaceDetector& operator=(const FaceDetector&) = delete;
 
   FaceHit detect(const std::vector<SkinImage>& views) const;
+  // detect(before) and detect(after); a view whose after image is the same as
+  // its before image (defacing changed nothing it shows) is looked at once.
+  std::pair<FaceHit, FaceHit> detectBeforeAfter(const std::vector<SkinImage>& before,
+                                                const std::vector<SkinImage>& after) const;
   FaceHit detectIn(const cv::Mat& image, View view) const;
   // Every box of every cascade that applies to the view (for choosing settings).
   std::vector<FaceHit> detectAll(const cv::Mat& image, View view) const;
@@ -64,9 +75,18 @@ class FaceDetector {
     double min_score = 0;
     mutable cv::CascadeClassifier classifier;
   };
+  // The loaded models: used by one detector at a time, kept in a process-wide
+  // pool between detectors (ModelPool in FaceDetector.cpp).
+  struct Models {
+    std::string data_dir;
+    std::deque<Cascade> cascades;  // all loaded so far (a deque: cascades_ points into it)
+    HogFaceDetector hog;
+  };
+  static std::unique_ptr<Models> takeModels(const std::string& data_dir);
   DetectorOptions opt_;
-  std::vector<Cascade> cascades_;
-  HogFaceDetector hog_;
+  std::unique_ptr<Models> models_;
+  std::vector<Cascade*> cascades_;  // the ones these options use, their min_score set
+  HogFaceDetector& hog_;
   mutable std::mutex mutex_;  // cv::CascadeClassifier is not safe to share between threads
   void runHog(const cv::Mat& gray, View view, double roll, std::vector<FaceHit>& hits) const;
   void run(const Cascade& c, const cv::Mat& gray, View view, bool mirrored, std::vector<FaceHit>& hits) const;

@@ -1,6 +1,7 @@
 #include "qc/SeriesQc.h"
 
 #include <chrono>
+#include <tuple>
 #include <opencv2/imgproc.hpp>
 
 #include "core/Error.h"
@@ -97,8 +98,7 @@ SeriesQcResult SeriesQc::run(const Volume& v, const VoxelMask& mask, double fill
   const auto [before, after] = renderer_.renderBeforeAfter(g, fill_hu, body, allViews());
   r.render_seconds = since(t0);
   t0 = std::chrono::steady_clock::now();
-  r.before = detector_.detect(before);
-  r.after = detector_.detect(after);
+  std::tie(r.before, r.after) = detector_.detectBeforeAfter(before, after);
   r.detect_seconds = since(t0);
 
   const std::string dir = safeName(case_name.empty() ? "case" : case_name);

@@ -141,7 +141,9 @@ TEST(QcProbe, Timing512) {
   auto cpu = [] { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; };
   {
     qc::SkinRenderer ren;
+    const double d0 = cpu();
     qc::FaceDetector det;
+    std::cout << "CPU s: FaceDetector construction " << cpu() - d0 << "\n";
     double c0 = cpu();
     const auto g = qc::makeSkinGrid(pc.ct, &seg.mask);
     double c1 = cpu();
