@@ -51,7 +51,9 @@ Volume paddedGrid(const Volume& v, double spacing) {
 // bone (flood fill of the non-bone pixels from the slice border) in the
 // largest such region, whatever their HU (noise would let single brain voxels
 // through). Returns how many were cleared.
-std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask) {
+// Away from the caps (`all_brain_like` false) only the largest region counts:
+// there a globe framed by an orbit's rim in the slice is brain-like too.
+std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask, bool all_brain_like) {
   const std::size_t w = v.nx, h = v.ny, base = k * w * h;
   bool any = false;
   for (std::size_t q = 0; q < w * h && !any; ++q) any = mask.data[base + q];
@@ -102,7 +104,7 @@ std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, 
   const double pixel_mm2 = v.col_spacing * v.row_spacing;
   for (std::size_t r = 1; r < sizes.size(); ++r) {
     const double mean = sums[r] / static_cast<double>(sizes[r]);
-    brain[r] = r == largest || (mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
+    brain[r] = r == largest || (all_brain_like && mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
   }
   std::size_t cleared = 0;
   for (std::size_t q = 0; q < w * h; ++q)
@@ -294,6 +296,63 @@ NoseProfile noseProfile(const std::vector<double>& fronts, const std::vector<std
   const std::size_t last = ++k;
   while (k-- > 0 && !complete[k] && static_cast<double>(last - k) * c <= 10) carry(k, k + 1);
   return np;
+}
+
+// The cut surface in front of which everything in the face sector goes, as a
+// depth map over (axial slice, lateral ray): the skin's front per ray with
+// its narrow protrusions taken away (a minimum over +-kLateralMin mm beside
+// and +-kVerticalMin mm above and below: the nose, lips, brow and chin stand
+// on the face no wider than that), low-passed (two box means over
+// +-kSmooth mm), then moved `depth` mm back. Cut only face_depth_mm behind
+// the skin, the carved surface would keep the face's own relief (orbits,
+// nasal aperture, teeth) and still read as a face; a smooth cut behind it
+// leaves a featureless surface. NaN where no skin lies near the ray.
+std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::size_t nz, std::size_t bins, double c,
+                                     double reach, double depth) {
+  constexpr double kLateralMin = 20, kVerticalMin = 8, kSmooth = 16;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> a(nz * bins, nan), b(nz * bins, nan);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::isfinite(fronts[i])) a[i] = fronts[i];
+  // One pass along bins (dim 0) or slices (dim 1): minimum or mean of the
+  // defined values within r cells.
+  const auto pass = [&](const std::vector<double>& in, std::vector<double>& out, unsigned dim, double r_mm, bool minimum) {
+    const auto r = static_cast<std::ptrdiff_t>(std::lround(r_mm / c));
+    const auto len = static_cast<std::ptrdiff_t>(dim == 0 ? bins : nz);
+    for (std::size_t k = 0; k < nz; ++k)
+      for (std::size_t q = 0; q < bins; ++q) {
+        const std::size_t at = k * bins + q;
+        if (std::isnan(in[at]) && !minimum) {
+          out[at] = nan;
+          continue;
+        }
+        const auto p0 = static_cast<std::ptrdiff_t>(dim == 0 ? q : k);
+        double acc = minimum ? std::numeric_limits<double>::infinity() : 0;
+        std::size_t cnt = 0;
+        for (std::ptrdiff_t p = std::max<std::ptrdiff_t>(0, p0 - r); p <= std::min(len - 1, p0 + r); ++p) {
+          const double x = in[dim == 0 ? k * bins + static_cast<std::size_t>(p) : static_cast<std::size_t>(p) * bins + q];
+          if (std::isnan(x)) continue;
+          acc = minimum ? std::min(acc, x) : acc + x;
+          ++cnt;
+        }
+        out[at] = cnt == 0 || std::isnan(in[at]) ? nan : (minimum ? acc : acc / static_cast<double>(cnt));
+      }
+  };
+  pass(a, b, 0, kLateralMin, true);
+  pass(b, a, 1, kVerticalMin, true);
+  for (int rep = 0; rep < 2; ++rep) {
+    pass(a, b, 0, kSmooth, false);
+    pass(b, a, 1, kSmooth, false);
+  }
+  // Full depth about the midline, tapering to none kTaper mm to the side: the
+  // cut meets the cheeks' skin instead of leaving a step at the sector's edge.
+  constexpr double kTaper = 100;
+  for (std::size_t k = 0; k < nz; ++k)
+    for (std::size_t q = 0; q < bins; ++q) {
+      const double l = static_cast<double>(q) * c - reach;
+      a[k * bins + q] -= depth * std::max(0.0, 1 - (l / kTaper) * (l / kTaper));
+    }
+  return a;
 }
 
 }  // namespace
@@ -600,6 +659,8 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   diag_.nose_slices = static_cast<int>(
       std::count_if(nose_profile.base.begin(), nose_profile.base.end(), [](double b) { return !std::isnan(b); }));
 
+  const std::vector<double> cut = smoothCutSurface(fronts, g.nz, bins, c, reach, opt_.face_cut_depth_mm);
+
   // Face in view: soft-tissue skin far from the brain inside the sector (a
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
@@ -613,15 +674,23 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         if (!body_filled[idx] || !fov[idx] || z < z_low) continue;
         double ct;
         const double a = angleClass(i, j, k, ct);
+        const double l_off = -(origin[0] + c * i - apex_x[k]) * A[1] + (origin[1] + c * j - apex_y[k]) * A[0];
         const bool in_sector = ct >= cos_half && a > 0;
         const bool skin_side = depth[idx] <= opt_.face_depth_mm && ray_depth[idx] <= opt_.face_depth_mm;
+        const double cut_a = cut[k * bins + static_cast<std::size_t>(std::lround((l_off + reach) / c))];
+        const bool in_front = !std::isnan(cut_a) && a >= cut_a;
         bool nose = false;
         if (!std::isnan(nose_profile.base[k])) {
           const double dx = origin[0] + c * i - apex_x[k], dy = origin[1] + c * j - apex_y[k];
           nose = std::abs(-dx * A[1] + dy * A[0] - nose_profile.lateral[k]) <= kNoseHalfWidth &&
                  a >= nose_profile.base[k] - opt_.face_depth_mm;
         }
-        if (in_sector && z <= z_high && (skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm)
+        // The smooth cut goes closer to the cavity than the skin-side rule (the
+        // orbits lie just below the frontal lobes); the skin-side rule keeps
+        // face_brain_distance_mm (the forehead scalp above the brow).
+        if (in_sector && z <= z_high &&
+            (((skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm) ||
+             (in_front && dcav[idx] >= opt_.cut_brain_distance_mm)))
           mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;
@@ -695,17 +764,21 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
       const double z = origin[2] + c * static_cast<double>(idx / (g.nx * g.ny));
       cz_lo = std::min(cz_lo, z), cz_hi = std::max(cz_hi, z);
     }
-  for (std::size_t k = 0; k < v.nz; ++k) {
-    if (k >= 3 && k + 3 < v.nz) continue;
+  // Every slice at the brain's level, not only those at the caps: the smooth
+  // cut reaches deep, and a slab's oblique edge can hold brain that the coarse
+  // cavity does not (this guard needs no cavity).
+  std::vector<std::size_t> cleared_in(v.nz, 0);
+  forEachSlice(v.nz, v.nx * v.ny, [&](std::size_t k) {
     double zl = std::numeric_limits<double>::infinity(), zh = -zl;
     for (double a : {0.0, v.nx - 1.0})
       for (double b : {0.0, v.ny - 1.0}) {
         const double z = v.world(a, b, k)[2];
         zl = std::min(zl, z), zh = std::max(zh, z);
       }
-    if (zh < cz_lo - 10 || zl > cz_hi + 10) continue;
-    kept -= clearInsideBoneRing(v, k, opt_.bone_hu, out.mask);
-  }
+    if (zh < cz_lo - 10 || zl > cz_hi + 10) return;
+    cleared_in[k] = clearInsideBoneRing(v, k, opt_.bone_hu, out.mask, k < 3 || k + 3 >= v.nz);
+  });
+  for (std::size_t cl : cleared_in) kept -= cl;
   std::ostringstream note;
   note << "geometric: cranial cavity " << static_cast<int>(cav.ml) << " ml, " << kept << " face voxels";
   out.note = note.str();

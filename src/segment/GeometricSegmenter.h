@@ -16,6 +16,16 @@ struct GeometricOptions {
   double face_brain_distance_mm = 15;
   // Skin-side depth removed (nose wholly, lids and the front of the globes, lips, chin).
   double face_depth_mm = 20;
+  // Depth of the smooth cut behind the face's low-passed front (about the
+  // midline; it tapers towards the cheeks): behind the globes, the orbits'
+  // rims, the nasal aperture and the front teeth, so no facial relief is left
+  // to read as a face.
+  double face_cut_depth_mm = 50;
+  // The smooth cut stops this far from the cavity. At brain_margin_mm (8) the
+  // GE head's orbits are hollowed to their apex around the ethmoid, which then
+  // stands as a nose-like ridge; at 15 the backs of the phantoms' globes stay
+  // as two eyes on either side of the nasal cavity.
+  double cut_brain_distance_mm = 11;
   // Face sector: half-angle about the anterior axis seen from the cavity's vertical axis.
   double face_half_angle_deg = 45;
   bool remove_ears = false;

@@ -346,5 +346,54 @@ TEST(GeometricCases, TiltedPhantomThroughDicomGivesTheSameRemoval) {
   std::filesystem::remove_all(dir);
 }
 
+// The face goes down to a smooth cut, not only its skin: a carve that follows
+// the face 20 mm deep leaves the backs of the globes in their sockets and the
+// nasal aperture, and a render of that bare facial skeleton still reads as a
+// face. Every voxel of the external nose and (but for the top edge next to the
+// brain) of both globes is masked, on a straight head and a pitched, yawed one.
+void expectGlobesAndNoseGone(const PhantomSpec& s) {
+  const PhantomCase pc = phantom::makePhantom(s);
+  const auto r = GeometricSegmenter().segment(pc.ct);
+  ASSERT_TRUE(r.face_in_view) << r.note;
+  const Vec3 tip = *pc.landmark("nose_tip");
+  const auto voxelAt = [](const Volume& v, std::size_t i) {
+    return v.world(static_cast<double>(i % v.nx), static_cast<double>((i / v.nx) % v.ny), i / (v.nx * v.ny));
+  };
+  std::size_t globe = 0, globe_left = 0, nose = 0, nose_left = 0;
+  for (std::size_t i = 0; i < r.mask.data.size(); ++i) {
+    const auto l = pc.labels.data[i];
+    if (l == phantom::Globe) ++globe, globe_left += !r.mask.data[i];
+    // The Nose label also runs along the cheeks: the external nose is what
+    // lies within 30 mm of its tip.
+    if (l == phantom::Nose && norm(voxelAt(pc.ct, i) - tip) <= 30) ++nose, nose_left += !r.mask.data[i];
+  }
+  EXPECT_GT(globe, 1000u) << s.describe();
+  EXPECT_GT(nose, 1000u) << s.describe();
+  // The cut stops cut_brain_distance_mm from the cavity, which the top of a
+  // globe can come within: at most 1% of it stays, never its front.
+  EXPECT_LE(globe_left * 100, globe) << "of " << globe << " globe voxels " << s.describe();
+  EXPECT_EQ(nose_left, 0u) << "of " << nose << " nose voxels " << s.describe();
+  EXPECT_EQ(cavityMasked(pc, r.mask), 0u) << s.describe();
+}
+
+TEST(GeometricCases, WholeGlobesAndNoseGoStraight) { expectGlobesAndNoseGone(base()); }
+
+TEST(GeometricCases, WholeGlobesAndNoseGoPitchedYawed) {
+  PhantomSpec s = base();
+  s.pitch_deg = 15;
+  s.yaw_deg = -12;
+  expectGlobesAndNoseGone(s);
+}
+
+// Acceptance pose 14 of the QC suite (yaw 21, open mouth, 3 mm steps): the
+// pose whose globe backs were left as two eyes by an earlier cut.
+TEST(GeometricCases, WholeGlobesAndNoseGoYawed21OpenMouth) {
+  PhantomSpec s = PhantomSpec::random(14);
+  s.fov = phantom::PhantomFov::FullHead;
+  if (s.pixel_spacing_mm < 1.0) s.pixel_spacing_mm = 1.0, s.matrix = s.scale < 1 ? 200 : 250;
+  if (s.slice_step_mm < 1.25) s.slice_step_mm = 1.25;
+  expectGlobesAndNoseGone(s);
+}
+
 }  // namespace
 }  // namespace ctd
