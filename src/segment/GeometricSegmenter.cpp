@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -53,7 +54,11 @@ Volume paddedGrid(const Volume& v, double spacing) {
 // through). Returns how many were cleared.
 // Away from the caps (`all_brain_like` false) only the largest region counts:
 // there a globe framed by an orbit's rim in the slice is brain-like too.
-std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask, bool all_brain_like) {
+// `near_brain(q)`: pixel q lies within the margin of the detected cavity; away
+// from the caps the largest ring counts only when it does (in a tilted slice
+// through the face the largest ring can be the teeth's around the tongue).
+std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask, bool all_brain_like,
+                                const std::function<bool(std::size_t)>& near_brain) {
   const std::size_t w = v.nx, h = v.ny, base = k * w * h;
   bool any = false;
   for (std::size_t q = 0; q < w * h && !any; ++q) any = mask.data[base + q];
@@ -98,13 +103,15 @@ std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, 
     sums.push_back(sum);
   }
   const auto largest = static_cast<std::uint32_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+  bool largest_is_brain = all_brain_like;
+  for (std::size_t q = 0; q < w * h && !largest_is_brain; ++q) largest_is_brain = region[q] == largest && near_brain(q);
   // Also any other enclosed region of brain-like mean HU over at least 1 cm^2
   // (a sliver of brain can be smaller than a sinus in the same slice).
   std::vector<std::uint8_t> brain(sizes.size(), 0);
   const double pixel_mm2 = v.col_spacing * v.row_spacing;
   for (std::size_t r = 1; r < sizes.size(); ++r) {
     const double mean = sums[r] / static_cast<double>(sizes[r]);
-    brain[r] = r == largest || (all_brain_like && mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
+    brain[r] = (r == largest && largest_is_brain) || (all_brain_like && mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
   }
   std::size_t cleared = 0;
   for (std::size_t q = 0; q < w * h; ++q)
@@ -776,7 +783,11 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         zl = std::min(zl, z), zh = std::max(zh, z);
       }
     if (zh < cz_lo - 10 || zl > cz_hi + 10) return;
-    cleared_in[k] = clearInsideBoneRing(v, k, opt_.bone_hu, out.mask, k < 3 || k + 3 >= v.nz);
+    const auto near_brain = [&](std::size_t q) {
+      const Vec3 p = v.world(static_cast<double>(q % v.nx), static_cast<double>(q / v.nx), k);
+      return sampleField(dcav, g, origin, p, 1e9f) < opt_.brain_margin_mm;
+    };
+    cleared_in[k] = clearInsideBoneRing(v, k, opt_.bone_hu, out.mask, k < 3 || k + 3 >= v.nz, near_brain);
   });
   for (std::size_t cl : cleared_in) kept -= cl;
   std::ostringstream note;
