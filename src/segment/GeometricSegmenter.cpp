@@ -316,7 +316,7 @@ NoseProfile noseProfile(const std::vector<double>& fronts, const std::vector<std
 // leaves a featureless surface. NaN where no skin lies near the ray.
 std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::size_t nz, std::size_t bins, double c,
                                      double reach, double depth) {
-  constexpr double kLateralMin = 20, kVerticalMin = 8, kSmooth = 16;
+  constexpr double kLateralMin = 20, kVerticalMin = 8, kSmooth = 24;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> a(nz * bins, nan), b(nz * bins, nan);
   for (std::size_t i = 0; i < a.size(); ++i)
