@@ -163,10 +163,15 @@ std::vector<FaceHit> FaceDetector::detectAll(const cv::Mat& image, View view) co
   for (double roll : opt_.roll_deg) {
     // Both detectors look for upright faces; a head rolled on the couch is
     // looked at turned back by each of these angles too.
-    cv::Mat turned = image;
+    // A fresh Mat for the turned view: warpAffine into a header that shares the
+    // caller's pixels would rotate the render itself (later rolls and the
+    // gallery PNG would see a turned, cropped image).
+    cv::Mat turned;
     if (roll != 0) {
       const cv::Mat rot = cv::getRotationMatrix2D(cv::Point2f(image.cols / 2.0f, image.rows / 2.0f), roll, 1.0);
       cv::warpAffine(image, turned, rot, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+    } else {
+      turned = image;
     }
     // dlib's five filters cover faces turned up to about 45 degrees: the
     // profiles are for the profile cascade only.

@@ -39,8 +39,8 @@ TEST(DetectorReuse, PooledModelsAndBeforeAfterGiveTheSameAnswers) {
   const std::vector<qc::View> views{qc::View::Front, qc::View::Left};
   const auto pair = ren.renderBeforeAfter(g, -1000, body, views);
 
-  // Each call gets its own copy of the renders: looking writes into them (the
-  // rolls in FaceDetector::detectAll warp a view into its own pixels).
+  // Each call gets its own copy of the renders, so a detector that wrote into
+  // them could not make the answers look stable (DetectorLooksOnly checks that).
   const auto fresh = [](const std::vector<qc::SkinImage>& views) {
     std::vector<qc::SkinImage> out;
     for (const auto& v : views) out.push_back({v.view, v.image.clone()});
@@ -62,4 +62,21 @@ TEST(DetectorReuse, PooledModelsAndBeforeAfterGiveTheSameAnswers) {
   const auto [b2, a2] = fresh_models.detectBeforeAfter(fresh(pair.before), fresh(pair.before));
   expectSameHit(b2, before);
   expectSameHit(a2, before);
+}
+
+// Looking is read-only: the rolled views are warped into their own buffers, so
+// the renders (which become the gallery PNGs) and later rolls see the original.
+TEST(DetectorLooksOnly, RendersAreUnchangedByDetection) {
+  const auto pc = phantom::makePhantom(qctest::faceInViewPose(7));
+  const qc::SkinRenderer ren;
+  const auto g = qc::makeSkinGrid(pc.ct, nullptr);
+  const auto body = ren.body(g, g.hu);
+  const auto views = ren.render(g, g.hu, body, {qc::View::Front, qc::View::LeftOblique});
+  std::vector<cv::Mat> copies;
+  for (const auto& v : views) copies.push_back(v.image.clone());
+  const qc::FaceDetector det;
+  const qc::FaceHit first = det.detect(views);
+  for (std::size_t i = 0; i < views.size(); ++i)
+    EXPECT_EQ(cv::norm(views[i].image, copies[i], cv::NORM_INF), 0.0) << "view " << i << " was written into";
+  expectSameHit(det.detect(views), first);
 }

@@ -2,15 +2,17 @@
 // the renders of the original in >= 95% of fixed-seed random poses and on none
 // of the renders after the real geometric segmenter. 50 poses (seeds 1-50,
 // disjoint from the seeds 2000-2023 the detector settings were chosen on), in
-// five ctest cases of ten so that they run in parallel. Each case must reach
-// 95% on its own ten (so: all ten), which is stricter than 95% over fifty.
+// five ctest cases of ten so that they run in parallel; each case asserts "no
+// face after" for every seed and records what it found before, and
+// Over50Poses asserts the 95% over all fifty (ctest runs it after the five:
+// tests/qc/sensitivity_order.cmake).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <string>
+#include <fstream>
 #include <iostream>
-#include <opencv2/imgcodecs.hpp>
+#include <string>
 
 #include "QcTestSupport.h"
 #include "qc/SeriesQc.h"
@@ -21,19 +23,32 @@ using namespace ctd;
 
 namespace {
 
-void runPoses(unsigned first, unsigned count) {
-  // Issue 6/7 is open: the detector (dlib HOG + Haar cascades) finds the face
-  // before defacing on 43/50 of these poses and still finds one after on 14/50
-  // (see the README's QC section). The assertions below are the acceptance as filed, unchanged; they are
-  // run on request so that CI reports them as skipped rather than hiding them or
-  // weakening them. Set CTD_QC_ACCEPTANCE=1 to run them.
+// About 25 s per ten poses in a normal build, so it runs by default there; under
+// ASan it would take many minutes, so a sanitizer build runs it only with
+// CTD_QC_ACCEPTANCE=1 (and CTD_QC_ACCEPTANCE=0 skips it anywhere).
+bool requested() {
   const char* run = std::getenv("CTD_QC_ACCEPTANCE");
-  if (run == nullptr || std::string(run) != "1")
-    GTEST_SKIP() << "issue 6/7 acceptance not met yet (43/50 before, 14/50 after); CTD_QC_ACCEPTANCE=1 runs it";
-  const fs::path out = fs::path(CTD_BINARY_DIR) / "qc-sensitivity";
-  const qc::SeriesQc qc(out);
+  if (run != nullptr) return std::string(run) == "1";
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return true;
+#endif
+}
+
+const fs::path& outDir() {
+  static const fs::path out = fs::path(CTD_BINARY_DIR) / "qc-sensitivity";
+  return out;
+}
+
+fs::path resultFile(unsigned seed) { return outDir() / ("result-seed" + std::to_string(seed) + ".txt"); }
+
+void runPoses(unsigned first, unsigned count) {
+  if (!requested()) GTEST_SKIP() << "issue 6/7 acceptance: skipped in sanitizer builds; CTD_QC_ACCEPTANCE=1 runs it";
+  const qc::SeriesQc qc(outDir());
   unsigned found_before = 0, found_after = 0;
   for (unsigned seed = first; seed < first + count; ++seed) {
+    fs::remove(resultFile(seed));
     const phantom::PhantomSpec spec = qctest::faceInViewPose(seed);
     const phantom::PhantomCase pc = phantom::makePhantom(spec);
     const FaceSegmentation seg = GeometricSegmenter().segment(pc.ct);
@@ -43,13 +58,13 @@ void runPoses(unsigned first, unsigned count) {
     std::cout << spec.describe() << "\n  before: " << (r.before.detected ? "FACE" : "no face") << " score "
               << r.before.score << " " << r.before.view << " | after: " << (r.after.detected ? "FACE" : "no face")
               << " score " << r.after.score << " " << r.after.view << " | render " << r.render_seconds << " s, detect "
-              << r.detect_seconds << " s | " << (out / r.before_png).string() << "\n";
+              << r.detect_seconds << " s | " << (outDir() / r.before_png).string() << "\n";
     EXPECT_FALSE(r.after.detected) << "face still detected after defacing: " << spec.describe() << " -> "
-                                   << (out / r.after_png).string();
+                                   << (outDir() / r.after_png).string();
+    std::ofstream(resultFile(seed)) << r.before.detected << " " << r.after.detected << "\n";
   }
   std::cout << "seeds " << first << "-" << first + count - 1 << ": face before on " << found_before << "/" << count
             << ", after on " << found_after << "/" << count << "\n";
-  EXPECT_GE(found_before * 100, 95 * count) << "sensitivity below 95% on seeds " << first << "-" << first + count - 1;
   EXPECT_EQ(found_after, 0u);
 }
 
@@ -60,3 +75,23 @@ TEST(DetectorSensitivity, Seeds11to20) { runPoses(11, 10); }
 TEST(DetectorSensitivity, Seeds21to30) { runPoses(21, 10); }
 TEST(DetectorSensitivity, Seeds31to40) { runPoses(31, 10); }
 TEST(DetectorSensitivity, Seeds41to50) { runPoses(41, 10); }
+
+// The sensitivity over all fifty poses, from the five cases' records of this
+// run (a record older than this test binary is from another build: refused).
+TEST(DetectorSensitivity, Over50Poses) {
+  if (!requested()) GTEST_SKIP() << "issue 6/7 acceptance: skipped in sanitizer builds; CTD_QC_ACCEPTANCE=1 runs it";
+  const auto built = fs::last_write_time(fs::read_symlink("/proc/self/exe"));
+  unsigned before = 0, after = 0;
+  for (unsigned seed = 1; seed <= 50; ++seed) {
+    const fs::path f = resultFile(seed);
+    ASSERT_TRUE(fs::exists(f) && fs::last_write_time(f) > built)
+        << "no record of seed " << seed << " from this build: run DetectorSensitivity.* (all five cases) first";
+    unsigned b = 0, a = 0;
+    std::ifstream(f) >> b >> a;
+    before += b;
+    after += a;
+  }
+  std::cout << "seeds 1-50: face before on " << before << "/50, after on " << after << "/50\n";
+  EXPECT_GE(before * 100, 95u * 50u) << "sensitivity below 95% over the fifty poses";
+  EXPECT_EQ(after, 0u);
+}

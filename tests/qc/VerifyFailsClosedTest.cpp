@@ -18,25 +18,46 @@ using namespace ctd;
 
 namespace {
 
-// The real geometric mask with every voxel within `radius` mm of the nose tip
-// taken out again: the nose stays in the "defaced" series.
-class NoseMissingSegmenter : public FaceSegmenter {
+// The real geometric mask with every voxel within `radius` mm of a landmark
+// taken out again: brow, eyes and nose stay in the "defaced" series.
+class RegionMissingSegmenter : public FaceSegmenter {
  public:
-  NoseMissingSegmenter(Vec3 centre, double radius) : nose_(centre), radius_(radius) {}
-  std::string name() const override { return "broken-misses-nose"; }
+  RegionMissingSegmenter(Vec3 centre, double radius) : centre_(centre), radius_(radius) {}
+  std::string name() const override { return "broken-misses-region"; }
   FaceSegmentation segment(const Volume& v) override {
     FaceSegmentation s = GeometricSegmenter().segment(v);
     for (std::size_t k = 0; k < v.nz; ++k)
       for (std::size_t j = 0; j < v.ny; ++j)
         for (std::size_t i = 0; i < v.nx; ++i)
-          if (norm(v.world(static_cast<double>(i), static_cast<double>(j), k) - nose_) < radius_)
+          if (norm(v.world(static_cast<double>(i), static_cast<double>(j), k) - centre_) < radius_)
             s.mask.data[s.mask.index(i, j, k)] = 0;
     return s;
   }
 
  private:
-  Vec3 nose_;
+  Vec3 centre_;
   double radius_;
+};
+
+// A shallow defacer that misses the nose: it takes the phantom's labelled lips
+// and chin and nothing else, so the nose stays on an intact face. (Cutting a
+// ball around the nose tip out of the geometric mask no longer works as a
+// broken defacer: the geometric cut goes 50 mm deep, so what is left is a nose
+// floating in front of a flat cut, not a face.)
+class NoseMissingSegmenter : public FaceSegmenter {
+ public:
+  explicit NoseMissingSegmenter(const phantom::PhantomCase& pc) : labels_(pc.labels) {}
+  std::string name() const override { return "broken-misses-nose"; }
+  FaceSegmentation segment(const Volume& v) override {
+    FaceSegmentation s;
+    s.mask = VoxelMask::like(v);
+    for (std::size_t x = 0; x < s.mask.data.size(); ++x)
+      s.mask.data[x] = labels_.data[x] == phantom::Lips || labels_.data[x] == phantom::Chin;
+    return s;
+  }
+
+ private:
+  const VoxelMask& labels_;
 };
 
 struct Fixture {
@@ -68,9 +89,7 @@ std::size_t dicomFilesUnder(const fs::path& dir) {
   return n;
 }
 
-void expectRefused(const std::string& name, const std::string& landmark, double radius) {
-  Fixture f = writePhantomCase(name);
-  NoseMissingSegmenter broken(f.pc.landmark(landmark).value(), radius);
+void expectRefused(const std::string& name, FaceSegmenter& broken, const Fixture& f) {
   DefaceOptions opt;
   opt.input = f.in;
   opt.output = f.out;
@@ -95,17 +114,25 @@ void expectRefused(const std::string& name, const std::string& landmark, double 
 
 }  // namespace
 
-// The brief's case: only the nose (35 mm around its tip) is left in place.
-TEST(VerifyFailsClosed, DefacerThatMissesTheNoseIsRefused) { expectRefused("broken-nose", "nose_tip", 35.0); }
+// The brief's case: a mask that misses the nose (lips and chin only).
+TEST(VerifyFailsClosed, DefacerThatMissesTheNoseIsRefused) {
+  const Fixture f = writePhantomCase("broken-nose");
+  NoseMissingSegmenter broken(f.pc);
+  expectRefused("broken-nose", broken, f);
+}
 
 // A worse defacer: brow, eyes and nose (60 mm around the nasion) left in place.
-TEST(VerifyFailsClosed, DefacerThatMissesTheUpperFaceIsRefused) { expectRefused("broken-upper", "nasion", 60.0); }
+TEST(VerifyFailsClosed, DefacerThatMissesTheUpperFaceIsRefused) {
+  const Fixture f = writePhantomCase("broken-upper");
+  RegionMissingSegmenter broken(f.pc.landmark("nasion").value(), 60.0);
+  expectRefused("broken-upper", broken, f);
+}
 
 TEST(VerifyFailsClosed, NoVerifyWritesTheSameSeries) {
   // The control: the same broken mask with --no-verify is written, so the
   // failure above comes from the detector and nothing else.
   Fixture f = writePhantomCase("noverify");
-  NoseMissingSegmenter broken(f.pc.landmark("nose_tip").value(), 35.0);
+  NoseMissingSegmenter broken(f.pc);
   DefaceOptions opt;
   opt.input = f.in;
   opt.output = f.out;
