@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "NnunetFixtures.h"
 #include "segment/GeometricSegmenter.h"
 #include "segment/nnunet/FaceRegion.h"
@@ -71,7 +73,9 @@ fs::path scratch(const std::string& name) {
 // The Slicer head (whole face in view, 64x64x93) as NIfTI, through the CLI's converter, once.
 const fs::path& slicerHeadNifti() {
   static const fs::path file = [] {
-    const fs::path d = scratch("slicer-nifti");
+    // Per process: ctest runs the tests of this file in parallel processes, and a shared folder
+    // was emptied by one while another read it.
+    const fs::path d = scratch("slicer-nifti-" + std::to_string(::getpid()));
     const std::string cmd = std::string(CTD_CLI) + " -q convert dicom2nifti -i " + CTD_SHARED_DATA +
                             "/ct-head-fullface-slicer/dicom -o " + d.string();
     if (run(cmd) != 0) throw std::runtime_error("dicom2nifti failed: " + cmd);
