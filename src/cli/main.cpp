@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   bool no_qc = false, verify = false, no_verify = false;
   app.add_flag("--no-qc", no_qc, "No skin renders, face detector or OUT/qc gallery (implies --no-verify)");
   app.add_flag("--verify", verify, "Fail a series closed when its defaced render still shows a face (default)");
+  app.add_option("--qc-out", opt.qc_out,
+                 "Folder for the QC gallery and renders (default OUT/qc); the before renders show the faces, "
+                 "so keep them apart from what you share");
   app.add_flag("--no-verify", no_verify, "Write series even when the face detector still finds a face after defacing");
   std::string shard;
   std::string max_memory;
@@ -194,6 +197,7 @@ int main(int argc, char** argv) {
     opt.verify = opt.qc && !no_verify;
     ctd::checkInputOutput(opt.input, opt.output);
     ctd::checkWorkRoot(opt.input, opt.work_root);
+    ctd::checkQcOut(opt.input, opt.qc_out);
     (void)ctd::makeSegmenter(opt);  // a missing or unknown model is a usage error, before any work
     (void)ctd::parseFillSpec(opt.fill);
     return ctd::batch::runBatchCommand(opt);

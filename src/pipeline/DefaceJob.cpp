@@ -83,14 +83,26 @@ fs::path caseOutputRoot(const CaseInput& c, bool single_case, const DefaceOption
 
 std::string caseLabel(const CaseInput& c) { return c.name.empty() ? c.root.filename().string() : c.name; }
 
-void checkWorkRoot(const fs::path& input, const fs::path& work_root) {
-  if (work_root.empty()) return;
+namespace {
+bool sameOrInside(const fs::path& folder, const fs::path& input) {
   const fs::path in = fs::weakly_canonical(input);
-  const fs::path work = fs::weakly_canonical(work_root);
-  const auto rel = work.lexically_relative(in);
-  if (work == in || (!rel.empty() && *rel.begin() != ".."))
+  const fs::path f = fs::weakly_canonical(folder);
+  const auto rel = f.lexically_relative(in);
+  return f == in || (!rel.empty() && *rel.begin() != "..");
+}
+}  // namespace
+
+void checkWorkRoot(const fs::path& input, const fs::path& work_root) {
+  if (!work_root.empty() && sameOrInside(work_root, input))
     throw Error(work_root, "work root is inside the input folder (inputs are never written)");
 }
+
+void checkQcOut(const fs::path& input, const fs::path& qc_out) {
+  if (!qc_out.empty() && sameOrInside(qc_out, input))
+    throw Error(qc_out, "QC folder is inside the input folder (inputs are never written)");
+}
+
+fs::path qcRoot(const DefaceOptions& opt) { return opt.qc_out.empty() ? opt.output / "qc" : opt.qc_out; }
 
 void checkInputOutput(const fs::path& input, const fs::path& output) {
   if (!fs::exists(input)) throw Error(input, "input does not exist");
@@ -306,7 +318,7 @@ void processCase(const CaseInput& c, bool single_case, const DefaceOptions& opt,
   // Per case: the cascades are not shared between the threads of a batch.
   std::optional<qc::SeriesQc> series_qc;
   if (opt.qc) {
-    series_qc.emplace(opt.output / "qc");
+    series_qc.emplace(qcRoot(opt));
     ctx.qc = &*series_qc;
   }
 
@@ -365,7 +377,7 @@ void finishRun(const DefaceOptions& opt, const RunReport& report) {
                                                      std::to_string(opt.shard_count) + ".html"
                                                : "index.html";
   try {
-    qc::writeGallery(opt.output / "qc", rows, page);
+    qc::writeGallery(qcRoot(opt), rows, page);
   } catch (const std::exception& e) {
     // The DICOM output and the report are complete already; a missing page is said, not fatal.
     log::error(std::string("QC gallery: ") + e.what());

@@ -43,6 +43,9 @@ struct DefaceOptions {
   // a face fails closed. --no-qc turns both off (verify needs the renders).
   bool qc = true;
   bool verify = true;
+  // --qc-out: where the gallery and its renders go (empty: OUT/qc). The "before"
+  // renders show the original faces, so a curator may keep them out of OUT.
+  std::filesystem::path qc_out;
   // Thread budget (--threads, 0 = every core this process may use). The batch
   // (src/batch) splits it between the cases it runs at once and hands each case
   // a copy of these options with `threads` = that case's share: segmenters,
@@ -58,6 +61,9 @@ struct DefaceOptions {
 // under other values is redone on resume. An option that changes the output must be listed here.
 std::string outputAffectingOptions(const DefaceOptions& opt);
 
+// The QC gallery's folder: --qc-out, else OUT/qc.
+std::filesystem::path qcRoot(const DefaceOptions& opt);
+
 // Builds the segmenter named by `model`; throws ctd::Error with a one-line
 // explanation when it cannot (unknown or missing model).
 std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt);
@@ -67,6 +73,8 @@ std::unique_ptr<FaceSegmenter> makeSegmenter(const DefaceOptions& opt);
 void checkInputOutput(const std::filesystem::path& input, const std::filesystem::path& output);
 // The work root (-w) must not be the input or inside it: inputs are never written. Throws ctd::Error.
 void checkWorkRoot(const std::filesystem::path& input, const std::filesystem::path& work_root);
+// The same for --qc-out (empty: nothing to check).
+void checkQcOut(const std::filesystem::path& input, const std::filesystem::path& qc_out);
 
 // One case: every CT series in it, then its other files. Never throws for a
 // problem of the case or of a series: those become its report rows. `work_dir`

@@ -105,6 +105,12 @@ void writeGallery(const std::filesystem::path& qc_root, const std::vector<Galler
   h << kTail;
   std::filesystem::create_directories(qc_root);
   writeFileAtomically(qc_root / file_name, h.str());
+  // Said in the folder itself too: whoever copies OUT with its qc/ inside may
+  // never open the page, and its "before" pictures are the patients' faces.
+  writeFileAtomically(qc_root / "DO-NOT-SHARE.txt",
+                      "This folder holds ctdeface's quality-control renders. The \"before\" pictures are 3D renders of\n"
+                      "the original, identifiable faces. It is for the curator who signs the defacing off: do not\n"
+                      "share it with the defaced data. (ctdeface --qc-out DIR writes it outside the output.)\n");
 }
 
 }  // namespace ctd::qc

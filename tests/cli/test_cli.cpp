@@ -82,6 +82,18 @@ TEST(Cli, OutputInsideInputIsRefused) {
   EXPECT_EQ(before, ctd::test::snapshotTree(in));
 }
 
+TEST(Cli, QcFolderInsideInputIsRefused) {
+  const fs::path in = bundledSample();
+  const fs::path out = freshDir("qc-inside-input");
+  const auto before = ctd::test::snapshotTree(in);
+  const auto r = runCommand(quoted(kCli) + " -i " + quoted(in.string()) + " -o " + quoted((out / "o").string()) +
+                            " --qc-out " + quoted((in / "qc").string()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("QC folder is inside the input folder"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(in / "qc"));
+  EXPECT_EQ(before, ctd::test::snapshotTree(in));
+}
+
 TEST(Cli, UnavailableModelIsUsageError) {
   const fs::path out = freshDir("bad-model");
   const auto r = runCommand(quoted(kCli) + " -i " + quoted(bundledSample().string()) + " -o " +

@@ -89,17 +89,20 @@ std::size_t dicomFilesUnder(const fs::path& dir) {
   return n;
 }
 
-void expectRefused(const std::string& name, FaceSegmenter& broken, const Fixture& f) {
+void expectRefused(const std::string& name, FaceSegmenter& broken, const Fixture& f,
+                   const fs::path& qc_out = {}) {
   DefaceOptions opt;
   opt.input = f.in;
   opt.output = f.out;
+  opt.qc_out = qc_out;
+  const fs::path qc = qc_out.empty() ? f.out / "qc" : qc_out;
   const RunReport r = runDeface(opt, broken);
   ASSERT_EQ(r.series.size(), 1u);
   const SeriesRow& row = r.series[0];
   std::cout << name << ": status " << toString(row.status) << ", error '" << row.error
             << "', before: " << row.face_before.describe() << ", after: " << row.face_after.describe() << "\n"
-            << "  renders: " << (f.out / "qc" / row.qc_before_png).string() << ", "
-            << (f.out / "qc" / row.qc_after_png).string() << "\n";
+            << "  renders: " << (qc / row.qc_before_png).string() << ", " << (qc / row.qc_after_png).string()
+            << "\n";
   EXPECT_TRUE(row.face_before.detected);
   EXPECT_TRUE(row.face_after.detected);
   EXPECT_EQ(row.status, SeriesStatus::Failed);
@@ -108,8 +111,11 @@ void expectRefused(const std::string& name, FaceSegmenter& broken, const Fixture
   EXPECT_EQ(dicomFilesUnder(f.out), 0u) << "a refused series left files in OUT";
   EXPECT_EQ(r.exitCode(), 1);
   // The curator still gets the pictures of why.
-  EXPECT_TRUE(fs::exists(f.out / "qc" / "index.html"));
-  EXPECT_TRUE(fs::exists(f.out / "qc" / row.qc_after_png));
+  EXPECT_TRUE(fs::exists(qc / "index.html"));
+  EXPECT_TRUE(fs::exists(qc / row.qc_before_png));
+  EXPECT_TRUE(fs::exists(qc / row.qc_after_png));
+  // The folder says what it holds to whoever finds it: the before renders show the face.
+  EXPECT_TRUE(fs::exists(qc / "DO-NOT-SHARE.txt"));
 }
 
 }  // namespace
@@ -141,4 +147,14 @@ TEST(VerifyFailsClosed, NoVerifyWritesTheSameSeries) {
   ASSERT_EQ(r.series.size(), 1u);
   EXPECT_EQ(r.series[0].status, SeriesStatus::Defaced) << r.series[0].error;
   EXPECT_EQ(dicomFilesUnder(f.out), f.pc.ct.nz);
+}
+
+// --qc-out: the renders of the original face go to the curator's folder, and
+// nothing of QC is in OUT, which is what gets shared.
+TEST(VerifyFailsClosed, QcOutKeepsTheRendersOutOfOut) {
+  const Fixture f = writePhantomCase("qc-out");
+  NoseMissingSegmenter broken(f.pc);
+  const fs::path qc = f.root / "curator-qc";
+  expectRefused("qc-out", broken, f, qc);
+  EXPECT_FALSE(fs::exists(f.out / "qc"));
 }
