@@ -1,7 +1,10 @@
 // Where the end-to-end time and memory of `ctdeface` go, stage by stage, on
 // one DICOM series (e.g. the 512 x 512 x 300 phantom of run_deface_bench.sh):
 //
-//   bench_stages SERIES_DIR OUT_DIR
+//   bench_stages SERIES_DIR OUT_DIR [THREADS]
+//
+// THREADS: the slice-thread budget (as the batch sets it per case; default
+// two). 1 gives single-threaded instruction profiles (callgrind) per stage.
 //
 // Runs the steps of the pipeline's processSeries one by one through the same
 // public functions (header pass, loadVolume, checkHuCalibration, the geometric
@@ -22,6 +25,7 @@
 #include "pipeline/HuCalibration.h"
 #include "segment/Blend.h"
 #include "segment/GeometricSegmenter.h"
+#include "volume/SliceThreads.h"
 #include "write/SeriesRewriter.h"
 
 namespace {
@@ -62,10 +66,11 @@ struct Stages {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: bench_stages SERIES_DIR OUT_DIR\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: bench_stages SERIES_DIR OUT_DIR [THREADS]\n");
     return 2;
   }
+  if (argc == 4) ctd::t_slice_thread_budget = static_cast<unsigned>(std::stoul(argv[3]));
   const std::filesystem::path out = argv[2];
   std::filesystem::remove_all(out);
   Stages lap;

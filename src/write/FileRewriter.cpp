@@ -111,8 +111,15 @@ bool decodesTo(const DicomInstance& inst, const fs::path& written, const std::st
   check.path = written;
   check.transfer_syntax = ts;
   try {
-    std::vector<std::int32_t> stored;
-    if (source_layout && ts == inst.transfer_syntax && readNativeStored(check, stored)) return stored == expected;
+    if (source_layout && ts == inst.transfer_syntax) {
+      // Reused per thread (a series checks hundreds of files of one size);
+      // not kept when larger than a few slices.
+      thread_local std::vector<std::int32_t> stored;
+      const bool read = readNativeStored(check, stored);
+      const bool same = read && stored == expected;
+      if (stored.capacity() > (std::size_t{16} << 20)) std::vector<std::int32_t>().swap(stored);
+      if (read) return same;
+    }
     return decodePixels(check).stored == expected;
   } catch (const std::exception&) {
     return false;

@@ -167,8 +167,24 @@ void patchNativePixels(const std::filesystem::path& file, const DicomInstance& i
   const std::uint64_t at = loc.offset + std::uint64_t{first} * bytes;
   std::string raw((last - first) * bytes, '\0');
   if (!preadAll(f.fd, raw.data(), raw.size(), at)) throw Error(file, "cannot read PixelData");
-  for (std::size_t n = first; n < last; ++n)
-    if (after[n] != before[n]) putStoredSample(raw, n - first, after[n], inst, loc.big_endian);
+  if (bytes == 2 && !loc.big_endian) {
+    // The common CT word, without putStoredSample's per-sample byte loop: the
+    // same bits (the BitsStored bits at HighBit replaced, the rest kept).
+    const unsigned bits = inst.bits_stored, shift = inst.high_bit + 1u >= bits ? inst.high_bit + 1u - bits : 0u;
+    const std::uint64_t mask = ((bits >= 32 ? 0xFFFFFFFFull : ((1ull << bits) - 1)) << shift) & 0xFFFFFFFFull;
+    auto* p = reinterpret_cast<unsigned char*>(raw.data());
+    for (std::size_t n = first; n < last; ++n) {
+      if (after[n] == before[n]) continue;
+      unsigned char* w = p + (n - first) * 2;
+      const std::uint64_t word = std::uint64_t{w[0]} | (std::uint64_t{w[1]} << 8);
+      const std::uint64_t v = (word & ~mask) | ((static_cast<std::uint64_t>(static_cast<std::uint32_t>(after[n])) << shift) & mask);
+      w[0] = static_cast<unsigned char>(v & 0xFF);
+      w[1] = static_cast<unsigned char>((v >> 8) & 0xFF);
+    }
+  } else {
+    for (std::size_t n = first; n < last; ++n)
+      if (after[n] != before[n]) putStoredSample(raw, n - first, after[n], inst, loc.big_endian);
+  }
   if (!pwriteAll(f.fd, raw.data(), raw.size(), at)) throw Error(file, std::string("cannot write PixelData: ") + std::strerror(errno));
   if (::close(f.fd) != 0) {
     f.fd = -1;

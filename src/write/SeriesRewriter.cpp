@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <map>
@@ -89,9 +90,16 @@ std::size_t applySource(const DicomInstance& inst, const std::vector<FrameOfSlic
       std::fill(row.begin(), row.end(), std::numeric_limits<float>::quiet_NaN());
       source(j, s.k, row.data());
       const std::size_t base = (std::size_t{s.frame} * ny + j) * nx;
+      // A mask's rows hold one fill value: its stored value is computed once.
+      float last_hu = std::numeric_limits<float>::quiet_NaN();
+      std::int32_t last_stored = 0;
       for (std::size_t i = 0; i < nx; ++i) {
         if (std::isnan(row[i])) continue;
-        const std::int32_t v = storedFromHu(row[i], fi.slope, fi.intercept, range);
+        if (std::memcmp(&row[i], &last_hu, sizeof last_hu) != 0) {
+          last_hu = row[i];
+          last_stored = storedFromHu(row[i], fi.slope, fi.intercept, range);
+        }
+        const std::int32_t v = last_stored;
         if (v != after[base + i]) {
           after[base + i] = v;
           ++changed;

@@ -27,7 +27,17 @@ std::int32_t storedFromHu(double hu, double slope, double intercept, StoredRange
 }
 
 bool readNativeStored(const DicomInstance& inst, std::vector<std::int32_t>& stored) {
-  std::vector<std::uint16_t> words;
+  // Kept per thread between calls: a rewrite reads each changed file twice
+  // (to patch it, then to check what was written), and a fresh vector is
+  // zero-filled before the pread overwrites it. A buffer larger than a few
+  // slices (a multi-frame file) is not kept.
+  thread_local std::vector<std::uint16_t> words;
+  struct Trim {
+    std::vector<std::uint16_t>& w;
+    ~Trim() {
+      if (w.capacity() > (std::size_t{8} << 20)) std::vector<std::uint16_t>().swap(w);
+    }
+  } trim{words};
   if (!readNativeWords(inst, words)) return false;
   // readNativeWords only accepts HighBit = BitsStored - 1: the low BitsStored
   // bits, sign-extended when PixelRepresentation is 1. Branch-free loops, which
