@@ -10,7 +10,10 @@
 // public functions (header pass, loadVolume, checkHuCalibration, the geometric
 // segmenter, rewriteSeries) and prints, after each, its wall and CPU time, the resident
 // set size and the peak so far (VmRSS / VmHWM from /proc/self/status). Not a
-// test: the figures of issue 3/7 come from run_deface_bench.sh.
+// test: the figures of issue 3/7 come from run_deface_bench.sh. The CLI also
+// stamps every input (before) and output (after) with its SHA-1 for the
+// resumable state record (src/batch/CaseState): timed here as two stages
+// through the same FileStamp, on the slice threads as CaseState does.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -18,7 +21,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "batch/FileStamp.h"
 #include "dicom/CaseDiscovery.h"
 #include "dicom/SeriesAssembler.h"
 #include "dicom/VolumeLoader.h"
@@ -49,6 +54,12 @@ double cpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
+// SHA-1 stamps of `files`, spread over the slice threads (as the batch's state record).
+void stampAll(const std::vector<std::filesystem::path>& files) {
+  ctd::forEachSlice(files.size(), std::size_t{1} << 20,
+                    [&](std::size_t i) { ctd::batch::stampFile(files[i], files[i].filename().string(), true); });
+}
+
 struct Stages {
   Clock::time_point t = Clock::now();
   double cpu = cpuSeconds();
@@ -75,6 +86,8 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(out);
   Stages lap;
   const ctd::Discovery d = ctd::discoverCases(argv[1]);
+  stampAll(d.cases.at(0).files);
+  lap("find, hash inputs");
   ctd::CaseInventory inv = ctd::assembleCase(d.cases.at(0));
   lap("headers");
   const ctd::SeriesStack& stack = inv.stacks.at(0);
@@ -94,6 +107,10 @@ int main(int argc, char** argv) {
   ro.fill_hu = fill + cal.offset;
   const ctd::RewriteResult rr = ctd::rewriteSeries(inv, stack, fs.mask, ro);
   lap("rewrite + commit");
+  std::vector<std::filesystem::path> outputs;
+  for (const auto& f : rr.files) outputs.push_back(f.output);
+  stampAll(outputs);
+  lap("hash outputs (state)");
   std::printf("%zu files written, %zu voxels removed (%zu changed)\n", rr.files.size(), removed, rr.changed_voxels);
   return 0;
 }
