@@ -165,40 +165,32 @@ Components components(const Bits& m, const Grid& g) {
   // each component's first voxel, then sorted by size (ties keep that order):
   // the numbering itk::ConnectedComponentImageFilter + RelabelComponentImageFilter give.
   const std::size_t n = g.size(), nx = g.nx, ny = g.ny, nz = g.nz, plane = nx * ny;
-  // A component's voxels and sizes do not depend on the order it is flooded
-  // in; the stack holds coordinates, so that no voxel needs a division.
   std::vector<std::uint32_t> raw(n, 0);
   std::vector<std::size_t> sizes;
-  struct At {
-    std::uint32_t i, j, k;
-  };
-  std::vector<At> stack;
-  std::size_t start = 0;
-  for (std::size_t k0 = 0; k0 < nz; ++k0)
-    for (std::size_t j0 = 0; j0 < ny; ++j0)
-      for (std::size_t i0 = 0; i0 < nx; ++i0, ++start) {
-        if (!m[start] || raw[start]) continue;
-        const auto id = static_cast<std::uint32_t>(sizes.size() + 1);
-        std::size_t size = 0;
-        raw[start] = id;
-        stack.push_back({static_cast<std::uint32_t>(i0), static_cast<std::uint32_t>(j0), static_cast<std::uint32_t>(k0)});
-        while (!stack.empty()) {
-          const At a = stack.back();
-          stack.pop_back();
-          ++size;
-          const std::size_t q = (a.k * ny + a.j) * nx + a.i;
-          auto visit = [&](std::size_t r, std::uint32_t i, std::uint32_t j, std::uint32_t k) {
-            if (m[r] && !raw[r]) raw[r] = id, stack.push_back({i, j, k});
-          };
-          if (a.i > 0) visit(q - 1, a.i - 1, a.j, a.k);
-          if (a.i + 1 < nx) visit(q + 1, a.i + 1, a.j, a.k);
-          if (a.j > 0) visit(q - nx, a.i, a.j - 1, a.k);
-          if (a.j + 1 < ny) visit(q + nx, a.i, a.j + 1, a.k);
-          if (a.k > 0) visit(q - plane, a.i, a.j, a.k - 1);
-          if (a.k + 1 < nz) visit(q + plane, a.i, a.j, a.k + 1);
-        }
-        sizes.push_back(size);
-      }
+  std::vector<std::size_t> stack;
+  for (std::size_t start = 0; start < n; ++start) {
+    if (!m[start] || raw[start]) continue;
+    const auto id = static_cast<std::uint32_t>(sizes.size() + 1);
+    std::size_t size = 0;
+    raw[start] = id;
+    stack.push_back(start);
+    while (!stack.empty()) {
+      const std::size_t q = stack.back();
+      stack.pop_back();
+      ++size;
+      const std::size_t i = q % nx, j = (q / nx) % ny, k = q / plane;
+      auto visit = [&](std::size_t r) {
+        if (m[r] && !raw[r]) raw[r] = id, stack.push_back(r);
+      };
+      if (i > 0) visit(q - 1);
+      if (i + 1 < nx) visit(q + 1);
+      if (j > 0) visit(q - nx);
+      if (j + 1 < ny) visit(q + nx);
+      if (k > 0) visit(q - plane);
+      if (k + 1 < nz) visit(q + plane);
+    }
+    sizes.push_back(size);
+  }
   std::vector<std::uint32_t> order(sizes.size());
   for (std::size_t l = 0; l < order.size(); ++l) order[l] = static_cast<std::uint32_t>(l);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return sizes[a] > sizes[b]; });
