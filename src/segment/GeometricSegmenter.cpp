@@ -315,7 +315,8 @@ NoseProfile noseProfile(const std::vector<double>& fronts, const std::vector<std
 // nasal aperture, teeth) and still read as a face; a smooth cut behind it
 // leaves a featureless surface. NaN where no skin lies near the ray.
 std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::size_t nz, std::size_t bins, double c,
-                                     double reach, double depth) {
+                                     double reach, double depth, double taper_deg,
+                                     const std::vector<double>& slice_weight) {
   constexpr double kLateralMin = 20, kVerticalMin = 8, kSmooth = 24;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> a(nz * bins, nan), b(nz * bins, nan);
@@ -323,43 +324,88 @@ std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::siz
     if (std::isfinite(fronts[i])) a[i] = fronts[i];
   // One pass along bins (dim 0) or slices (dim 1): minimum or mean of the
   // defined values within r cells.
-  const auto pass = [&](const std::vector<double>& in, std::vector<double>& out, unsigned dim, double r_mm, bool minimum) {
+  enum class Op { Min, Mean };
+  const auto pass = [&](const std::vector<double>& in, std::vector<double>& out, unsigned dim, double r_mm, Op op) {
     const auto r = static_cast<std::ptrdiff_t>(std::lround(r_mm / c));
     const auto len = static_cast<std::ptrdiff_t>(dim == 0 ? bins : nz);
     for (std::size_t k = 0; k < nz; ++k)
       for (std::size_t q = 0; q < bins; ++q) {
         const std::size_t at = k * bins + q;
-        if (std::isnan(in[at]) && !minimum) {
+        if (std::isnan(in[at])) {
           out[at] = nan;
           continue;
         }
         const auto p0 = static_cast<std::ptrdiff_t>(dim == 0 ? q : k);
-        double acc = minimum ? std::numeric_limits<double>::infinity() : 0;
+        double acc = op == Op::Min ? std::numeric_limits<double>::infinity() : 0;
         std::size_t cnt = 0;
         for (std::ptrdiff_t p = std::max<std::ptrdiff_t>(0, p0 - r); p <= std::min(len - 1, p0 + r); ++p) {
           const double x = in[dim == 0 ? k * bins + static_cast<std::size_t>(p) : static_cast<std::size_t>(p) * bins + q];
           if (std::isnan(x)) continue;
-          acc = minimum ? std::min(acc, x) : acc + x;
+          acc = op == Op::Min ? std::min(acc, x) : acc + x;
           ++cnt;
         }
-        out[at] = cnt == 0 || std::isnan(in[at]) ? nan : (minimum ? acc : acc / static_cast<double>(cnt));
+        out[at] = op == Op::Mean ? acc / static_cast<double>(cnt) : acc;
       }
   };
-  pass(a, b, 0, kLateralMin, true);
-  pass(b, a, 1, kVerticalMin, true);
+  pass(a, b, 0, kLateralMin, Op::Min);
+  pass(b, a, 1, kVerticalMin, Op::Min);
   for (int rep = 0; rep < 2; ++rep) {
-    pass(a, b, 0, kSmooth, false);
-    pass(b, a, 1, kSmooth, false);
+    pass(a, b, 0, kSmooth, Op::Mean);
+    pass(b, a, 1, kSmooth, Op::Mean);
   }
-  // Full depth about the midline, tapering to none kTaper mm to the side: the
-  // cut meets the cheeks' skin instead of leaving a step at the sector's edge.
-  constexpr double kTaper = 100;
+  // Full depth within kFull degrees of the anterior axis (seen from the apex,
+  // at the smoothed front: eyes, nose, mouth), falling as a cosine to none at
+  // `taper_deg` and on to in front of the smoothed front (the cut comes
+  // forward towards the cheeks instead of ending in a wall; a taper that
+  // reaches none before the sector's edge left part of a yawed head's globe).
+  // `slice_weight` fades it at the superior and inferior limits the same way.
   for (std::size_t k = 0; k < nz; ++k)
     for (std::size_t q = 0; q < bins; ++q) {
       const double l = static_cast<double>(q) * c - reach;
-      a[k * bins + q] -= depth * std::max(0.0, 1 - (l / kTaper) * (l / kTaper));
+      double& f = a[k * bins + q];
+      if (std::isnan(f)) continue;
+      constexpr double kFull = 25;  // degrees of full depth about the axis (eyes, nose, mouth)
+      const double theta = std::atan2(std::abs(l), std::max(f, 1.0)) * 180 / kPi;
+      const double u = std::clamp((theta - kFull) / (taper_deg - kFull), 0.0, 2.0);
+      f -= depth * std::min(std::cos(kPi / 2 * u), slice_weight[k]);
     }
   return a;
+}
+
+// Moves the cut surface back by at least `need` mm per ray (0: not at all)
+// while keeping it smooth: a maximum over +-2r then two box means over +-r lie
+// at or above `need` everywhere (each cell of the means' window is within 2r
+// of the centre), so the deepened surface is still smooth and never
+// shallower than asked.
+std::vector<double> deepenSmoothly(const std::vector<double>& cut, std::vector<double> need, std::size_t nz,
+                                   std::size_t bins, double c, double r_mm) {
+  std::vector<double> tmp(need.size());
+  const auto pass = [&](const std::vector<double>& in, std::vector<double>& out, unsigned dim, double radius,
+                        bool maximum) {
+    const auto r = static_cast<std::ptrdiff_t>(std::lround(radius / c));
+    const auto len = static_cast<std::ptrdiff_t>(dim == 0 ? bins : nz);
+    for (std::size_t k = 0; k < nz; ++k)
+      for (std::size_t q = 0; q < bins; ++q) {
+        const auto p0 = static_cast<std::ptrdiff_t>(dim == 0 ? q : k);
+        double acc = 0;
+        for (std::ptrdiff_t p = std::max<std::ptrdiff_t>(0, p0 - r); p <= std::min(len - 1, p0 + r); ++p) {
+          const double x = in[dim == 0 ? k * bins + static_cast<std::size_t>(p) : static_cast<std::size_t>(p) * bins + q];
+          acc = maximum ? std::max(acc, x) : acc + x;
+        }
+        // Cells beyond the map's edge count as 0 in the mean, which only
+        // lowers it where nothing is needed anyway (the map spans the head).
+        out[k * bins + q] = maximum ? acc : acc / static_cast<double>(2 * r + 1);
+      }
+  };
+  pass(need, tmp, 0, 2 * r_mm, true);
+  pass(tmp, need, 1, 2 * r_mm, true);
+  for (int rep = 0; rep < 2; ++rep) {
+    pass(need, tmp, 0, r_mm, false);
+    pass(tmp, need, 1, r_mm, false);
+  }
+  std::vector<double> out = cut;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] -= need[i];
+  return out;
 }
 
 }  // namespace
@@ -527,6 +573,33 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
       apex_y[k] = best < g.nz ? ay[best] : cav.centroid[1];
     }
   }
+  // The apex moves along a straight line through the head: a least-squares
+  // fit of the whole slices' centroids from 60 mm below the cavity to its top
+  // (a slice's own centroid jumps where the ears, the jaw or the neck enter
+  // it, and every jump would shift that slice's rays and leave a step in the
+  // cut; a line follows a rolled or pitched head without steps).
+  {
+    double cz_lo = std::numeric_limits<double>::infinity(), cz_hi = -cz_lo;
+    for (std::size_t idx = 0; idx < n; ++idx)
+      if (cav.mask[idx]) {
+        const double z = c * static_cast<double>(idx / (g.nx * g.ny));
+        cz_lo = std::min(cz_lo, z), cz_hi = std::max(cz_hi, z);
+      }
+    double sw = 0, sz = 0, szz = 0, sx = 0, sxz = 0, sy = 0, syz = 0;
+    for (std::size_t k = 0; k < g.nz; ++k) {
+      const double z = c * static_cast<double>(k);
+      if (!complete[k] || z < cz_lo - 60 || z > cz_hi) continue;
+      sw += 1, sz += z, szz += z * z, sx += apex_x[k], sxz += apex_x[k] * z, sy += apex_y[k], syz += apex_y[k] * z;
+    }
+    const double var = sw * szz - sz * sz;
+    // Fewer than three whole slices there: the nearest whole slice's apex stays.
+    if (sw >= 3 && var > 1e-9 * sw * sw)
+      for (std::size_t k = 0; k < g.nz; ++k) {
+        const double z = c * static_cast<double>(k);
+        apex_x[k] = (sx * szz - sz * sxz) / var + (sw * sxz - sz * sx) / var * z;
+        apex_y[k] = (sy * szz - sz * syz) / var + (sw * syz - sz * sy) / var * z;
+      }
+  }
   // Face sector: within the half-angle of the horizontal anterior axis A, seen
   // from the slice's apex (horizontal angles are what separate face from ears).
   Vec3 A = cav.anterior;
@@ -666,13 +739,87 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   diag_.nose_slices = static_cast<int>(
       std::count_if(nose_profile.base.begin(), nose_profile.base.end(), [](double b) { return !std::isnan(b); }));
 
-  const std::vector<double> cut = smoothCutSurface(fronts, g.nz, bins, c, reach, opt_.face_cut_depth_mm);
+  // The cut's depth fades in over kFadeZ mm above the inferior limit and out
+  // over kFadeZ mm below the superior one (to in front of the smoothed skin),
+  // so that it meets the skin there instead of ending in a ledge.
+  constexpr double kFadeZ = 20;
+  std::vector<double> slice_weight(g.nz, 1.0);
+  for (std::size_t k = 0; k < g.nz; ++k) {
+    const double z = origin[2] + c * static_cast<double>(k);
+    const double from_edge = std::min(z - z_low, z_high - z);
+    slice_weight[k] = -1.0 + 2.0 * std::clamp(from_edge / kFadeZ, 0.0, 1.0);
+  }
+  std::vector<double> cut = smoothCutSurface(fronts, g.nz, bins, c, reach, opt_.face_cut_depth_mm,
+                                             opt_.face_half_angle_deg + 5, slice_weight);
+  const auto inFaceBox = [&](std::size_t i, std::size_t j, std::size_t k, double& a, std::size_t& b) {
+    const double z = origin[2] + c * static_cast<double>(k);
+    double ct;
+    a = angleClass(i, j, k, ct);
+    const double l_off = -(origin[0] + c * i - apex_x[k]) * A[1] + (origin[1] + c * j - apex_y[k]) * A[0];
+    b = static_cast<std::size_t>(std::lround((l_off + reach) / c));
+    return ct >= cos_half && a > 0 && z >= z_low && z <= z_high;
+  };
+  // Air cavities the cut opens (nasal cavity, sinuses, mouth) would show in a
+  // render as dark pits behind a smooth surface: eyes and a mouth to a face
+  // detector. Where the cut opens one, it goes on behind the cavity's back
+  // (within kCavityReach mm and never nearer the brain than the cut may),
+  // widened and smoothed so that the cavity becomes part of a shallow basin.
+  {
+    constexpr double kCavityReach = 12, kSpread = 20;
+    Bits air(n);
+    for (std::size_t i = 0; i < n; ++i) air[i] = fov[i] && body_filled[i] && !body[i];
+    const coarse::Components pockets = coarse::components(air, g);
+    release(air);
+    std::vector<std::uint8_t> opened(pockets.sizes.size() + 1, 0);
+    std::vector<double> need(g.nz * bins, 0);
+    for (int pass = 0; pass < 2; ++pass)
+      for (std::size_t k = 0; k < g.nz; ++k)
+        for (std::size_t j = 0; j < g.ny; ++j)
+          for (std::size_t i = 0; i < g.nx; ++i) {
+            const std::size_t idx = g.index(i, j, k);
+            const std::uint32_t l = pockets.label[idx];
+            if (l == 0 || (pass == 1 && !opened[l])) continue;
+            double a;
+            std::size_t b;
+            if (!inFaceBox(i, j, k, a, b)) continue;
+            const double cut_a = cut[k * bins + b];
+            if (std::isnan(cut_a)) continue;
+            if (pass == 0 && a >= cut_a) opened[l] = 1;
+            if (pass == 1 && a < cut_a && cut_a - a <= kCavityReach && dcav[idx] >= opt_.cut_brain_distance_mm + c)
+              need[k * bins + b] = std::max(need[k * bins + b], cut_a - a + c);
+          }
+    for (double& x : cut)
+      if (std::isnan(x)) x = std::numeric_limits<double>::infinity();
+    cut = deepenSmoothly(cut, std::move(need), g.nz, bins, c, kSpread);
+  }
+  // Where the cut reaches the protected zone about the brain it would stop
+  // along that zone's front and carve under it (under the frontal lobes, an
+  // overhang whose shadow reads as a brow). So per ray the cut stays in front
+  // of the zone's most anterior point.
+  {
+    std::vector<double> front_of_zone(g.nz * bins, -std::numeric_limits<double>::infinity());
+    for (std::size_t k = 0; k < g.nz; ++k)
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          if (dcav[idx] >= opt_.cut_brain_distance_mm) continue;
+          double a;
+          std::size_t b;
+          inFaceBox(i, j, k, a, b);
+          if (a > 0) front_of_zone[k * bins + b] = std::max(front_of_zone[k * bins + b], a);
+        }
+    for (std::size_t q = 0; q < cut.size(); ++q) cut[q] = std::max(cut[q], front_of_zone[q]);
+    for (double& x : cut)
+      if (std::isinf(x)) x = std::numeric_limits<double>::quiet_NaN();
+  }
 
   // Face in view: soft-tissue skin far from the brain inside the sector (a
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
   std::size_t surface = 0, surface_soft = 0;
   const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = cos_half;  // from the face sector on
+  constexpr double kFadeDeg = 15;
+  const double cos_fade = std::cos((opt_.face_half_angle_deg - kFadeDeg) * kPi / 180);
   for (std::size_t k = 0; k < g.nz; ++k) {
     const double z = origin[2] + c * static_cast<double>(k);
     for (std::size_t j = 0; j < g.ny; ++j)
@@ -683,7 +830,16 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         const double a = angleClass(i, j, k, ct);
         const double l_off = -(origin[0] + c * i - apex_x[k]) * A[1] + (origin[1] + c * j - apex_y[k]) * A[0];
         const bool in_sector = ct >= cos_half && a > 0;
-        const bool skin_side = depth[idx] <= opt_.face_depth_mm && ray_depth[idx] <= opt_.face_depth_mm;
+        // The skin-side depth fades out over the sector's last kFadeDeg
+        // degrees (cheeks, far from every feature): a full-depth edge is a wall.
+        const double fade =
+            ct >= cos_fade ? 1.0
+                           : std::clamp((opt_.face_half_angle_deg - std::acos(std::clamp(ct, -1.0, 1.0)) * 180 / kPi) / kFadeDeg,
+                                        0.0, 1.0);
+        // The same over the last 8 mm above the inferior limit (under the chin).
+        const double fade_low = std::isfinite(z_low) ? std::clamp((z - z_low) / 8.0, 0.0, 1.0) : 1.0;
+        const double skin_depth = opt_.face_depth_mm * std::min(fade, fade_low);
+        const bool skin_side = depth[idx] <= skin_depth && ray_depth[idx] <= skin_depth;
         const double cut_a = cut[k * bins + static_cast<std::size_t>(std::lround((l_off + reach) / c))];
         const bool in_front = !std::isnan(cut_a) && a >= cut_a;
         bool nose = false;
@@ -716,6 +872,24 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     out.face_in_view = false;
     out.note = "no face in view: no soft-tissue face surface in front of the cranial cavity";
     return out;
+  }
+
+  // Pieces of the face that the cut leaves standing on their own (cut off
+  // from the head by the mask) go too: a render would show them as blocks.
+  {
+    Bits rest(n);
+    for (std::size_t i = 0; i < n; ++i) rest[i] = body[i] && fov[i] && !mask[i];
+    const coarse::Components pieces = coarse::components(rest, g);
+    release(rest);
+    const double cos_front = std::cos(60 * kPi / 180);
+    for (std::size_t k = 0; k < g.nz; ++k)
+      for (std::size_t j = 0; j < g.ny; ++j)
+        for (std::size_t i = 0; i < g.nx; ++i) {
+          const std::size_t idx = g.index(i, j, k);
+          if (pieces.label[idx] <= 1 || dcav[idx] < opt_.cut_brain_distance_mm) continue;
+          double ct;
+          if (angleClass(i, j, k, ct) > 0 && ct >= cos_front) mask[idx] = 1;
+        }
   }
 
   // Partial-volume skin: grow into the air around the face. Two voxels: a
