@@ -23,7 +23,8 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$ROOT")}
 # vectorisation hints it cannot honour in other modules' kernels.
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCTDEFACE_FUZZ=ON -DCTDEFACE_BUILD_TESTS=OFF \
-    -DCTDEFACE_BUILD_BENCH=OFF -DCTDEFACE_MPI=OFF -DCTDEFACE_WERROR=OFF >/dev/null
+    -DCTDEFACE_BUILD_BENCH=OFF -DCTDEFACE_MPI=OFF -DCTDEFACE_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
 fi
 # Targets are built one by one: one that clang cannot build (another module's
 # source using what clang 14 lacks) is reported loudly and left out, so the
