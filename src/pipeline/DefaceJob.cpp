@@ -175,8 +175,9 @@ void checkFace(const Volume& vol, const FaceSegmentation& seg, const CaseInvento
   log::detail(line.str());
   if (!q.before.detected) {
     row.warnings.push_back("no-face-detected-before: the face detector found no face on the original renders "
-                           "(face out of view, or missed); look at qc/" + q.before_png);
-    log::warn(inv.name + "/" + stack.name + ": no face detected before defacing (see qc/" + q.before_png + ")");
+                           "(face out of view, or missed); look at " + (qcRoot(ctx.opt) / q.before_png).string());
+    log::warn(inv.name + "/" + stack.name + ": no face detected before defacing (see " +
+              (qcRoot(ctx.opt) / q.before_png).string() + ")");
   }
   if (ctx.opt.verify && q.after.detected) {
     std::ostringstream e;
