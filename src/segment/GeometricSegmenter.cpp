@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "segment/BoneRingGuard.h"
 #include "segment/CoarseMorphology.h"
 #include "volume/GridResampler.h"
 #include "volume/SliceThreads.h"
@@ -47,77 +48,6 @@ Volume paddedGrid(const Volume& v, double spacing) {
   return p;
 }
 
-
-// Clears masked voxels of native slice k that lie inside a closed ring of
-// bone (flood fill of the non-bone pixels from the slice border) in the
-// largest such region, whatever their HU (noise would let single brain voxels
-// through). Returns how many were cleared.
-// Away from the caps (`all_brain_like` false) only the largest region counts:
-// there a globe framed by an orbit's rim in the slice is brain-like too.
-// `near_brain(q)`: pixel q lies within the margin of the detected cavity; away
-// from the caps the largest ring counts only when it does (in a tilted slice
-// through the face the largest ring can be the teeth's around the tongue).
-std::size_t clearInsideBoneRing(const Volume& v, std::size_t k, double bone_hu, VoxelMask& mask, bool all_brain_like,
-                                const std::function<bool(std::size_t)>& near_brain) {
-  const std::size_t w = v.nx, h = v.ny, base = k * w * h;
-  bool any = false;
-  for (std::size_t q = 0; q < w * h && !any; ++q) any = mask.data[base + q];
-  if (!any) return 0;
-  std::vector<std::uint8_t> outside(w * h, 0);
-  std::vector<std::size_t> stack;
-  auto push = [&](std::size_t q) {
-    if (!outside[q] && v.hu[base + q] <= bone_hu) outside[q] = 1, stack.push_back(q);
-  };
-  for (std::size_t i = 0; i < w; ++i) push(i), push((h - 1) * w + i);
-  for (std::size_t j = 0; j < h; ++j) push(j * w), push(j * w + w - 1);
-  while (!stack.empty()) {
-    const std::size_t q = stack.back();
-    stack.pop_back();
-    const std::size_t i = q % w, j = q / w;
-    if (i > 0) push(q - 1);
-    if (i + 1 < w) push(q + 1);
-    if (j > 0) push(q - w);
-    if (j + 1 < h) push(q + w);
-  }
-  // The largest enclosed region is the brain's; smaller ones are the nose,
-  // orbits and sinuses framed by facial bones.
-  std::vector<std::uint32_t> region(w * h, 0);
-  std::vector<std::size_t> sizes{0};
-  std::vector<double> sums{0};
-  for (std::size_t q0 = 0; q0 < w * h; ++q0) {
-    if (outside[q0] || region[q0] || v.hu[base + q0] > bone_hu) continue;
-    const auto id = static_cast<std::uint32_t>(sizes.size());
-    std::size_t size = 0;
-    double sum = 0;
-    region[q0] = id, stack.push_back(q0);
-    while (!stack.empty()) {
-      const std::size_t q = stack.back();
-      stack.pop_back();
-      ++size;
-      sum += v.hu[base + q];
-      const std::size_t i = q % w, j = q / w;
-      for (std::size_t nq : {i > 0 ? q - 1 : q, i + 1 < w ? q + 1 : q, j > 0 ? q - w : q, j + 1 < h ? q + w : q})
-        if (!outside[nq] && !region[nq] && v.hu[base + nq] <= bone_hu) region[nq] = id, stack.push_back(nq);
-    }
-    sizes.push_back(size);
-    sums.push_back(sum);
-  }
-  const auto largest = static_cast<std::uint32_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
-  bool largest_is_brain = all_brain_like;
-  for (std::size_t q = 0; q < w * h && !largest_is_brain; ++q) largest_is_brain = region[q] == largest && near_brain(q);
-  // Also any other enclosed region of brain-like mean HU over at least 1 cm^2
-  // (a sliver of brain can be smaller than a sinus in the same slice).
-  std::vector<std::uint8_t> brain(sizes.size(), 0);
-  const double pixel_mm2 = v.col_spacing * v.row_spacing;
-  for (std::size_t r = 1; r < sizes.size(); ++r) {
-    const double mean = sums[r] / static_cast<double>(sizes[r]);
-    brain[r] = (r == largest && largest_is_brain) || (all_brain_like && mean > -10 && mean < 80 && sizes[r] * pixel_mm2 >= 100);
-  }
-  std::size_t cleared = 0;
-  for (std::size_t q = 0; q < w * h; ++q)
-    if (mask.data[base + q] && brain[region[q]]) mask.data[base + q] = 0, ++cleared;
-  return cleared;
-}
 
 struct Cavity {
   Bits mask;
