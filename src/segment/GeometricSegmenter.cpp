@@ -11,6 +11,7 @@
 
 #include "segment/BoneRingGuard.h"
 #include "segment/CoarseMorphology.h"
+#include "segment/SmoothMaskPullback.h"
 #include "volume/GridResampler.h"
 #include "volume/SliceThreads.h"
 
@@ -235,18 +236,27 @@ NoseProfile noseProfile(const std::vector<double>& fronts, const std::vector<std
   return np;
 }
 
-// The cut surface in front of which everything in the face sector goes, as a
-// depth map over (axial slice, lateral ray): the skin's front per ray with
-// its narrow protrusions taken away (a minimum over +-kLateralMin mm beside
-// and +-kVerticalMin mm above and below: the nose, lips, brow and chin stand
-// on the face no wider than that), low-passed (two box means over
-// +-kSmooth mm), then moved `depth` mm back. Cut only face_depth_mm behind
-// the skin, the carved surface would keep the face's own relief (orbits,
-// nasal aperture, teeth) and still read as a face; a smooth cut behind it
-// leaves a featureless surface. NaN where no skin lies near the ray.
+// The cut surface in front of which everything in the face goes, as a depth
+// map over (axial slice, lateral ray): the skin's front per ray with its
+// narrow protrusions taken away (a minimum over +-kLateralMin mm beside and
+// +-kVerticalMin mm above and below: the nose, lips, brow and chin stand on
+// the face no wider than that), low-passed (two box means over +-kSmooth mm);
+// its value on the face's axis, moved `depth` mm back, is the cut's position
+// across the whole slice. Cut only face_depth_mm behind the skin, the carved
+// surface would keep the face's own relief (orbits, nasal aperture, teeth)
+// and still read as a face; a smooth cut behind it leaves a featureless
+// surface. NaN where no skin lies on the ray.
+//
+// Flat across each slice, not following the skin's curve back at the sides:
+// a cut whose depth tapered from full on the axis to a third at the sector's
+// edge (measured as angles from the slice's apex) was a concave basin — and a
+// trench a few millimetres wide where the apex lay close behind the front (a
+// pitched head). In an oblique render its near wall is in shadow and its far
+// wall a lit pillar: eye sockets and a nose to a face detector (after on 5-6
+// of 50 unseen poses). A flat cut ends where the skin curves back behind it,
+// in a convex edge that casts no shadow (see kPlaneHalfAngleDeg).
 std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::size_t nz, std::size_t bins, double c,
-                                     double reach, double depth, double taper_deg,
-                                     const std::vector<double>& slice_weight) {
+                                     double reach, double depth, const std::vector<double>& slice_weight) {
   constexpr double kLateralMin = 20, kVerticalMin = 8, kSmooth = 24;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> a(nz * bins, nan), b(nz * bins, nan);
@@ -283,22 +293,13 @@ std::vector<double> smoothCutSurface(const std::vector<double>& fronts, std::siz
     pass(a, b, 0, kSmooth, Op::Mean);
     pass(b, a, 1, kSmooth, Op::Mean);
   }
-  // Full depth within kFull degrees of the anterior axis (seen from the apex,
-  // at the smoothed front: eyes, nose, mouth), falling as a cosine to none at
-  // `taper_deg` and on to in front of the smoothed front (the cut comes
-  // forward towards the cheeks instead of ending in a wall; a taper that
-  // reaches none before the sector's edge left part of a yawed head's globe).
-  // `slice_weight` fades it at the superior and inferior limits the same way.
-  for (std::size_t k = 0; k < nz; ++k)
-    for (std::size_t q = 0; q < bins; ++q) {
-      const double l = static_cast<double>(q) * c - reach;
-      double& f = a[k * bins + q];
-      if (std::isnan(f)) continue;
-      constexpr double kFull = 25;  // degrees of full depth about the axis (eyes, nose, mouth)
-      const double theta = std::atan2(std::abs(l), std::max(f, 1.0)) * 180 / kPi;
-      const double u = std::clamp((theta - kFull) / (taper_deg - kFull), 0.0, 2.0);
-      f -= depth * std::min(std::cos(kPi / 2 * u), slice_weight[k]);
-    }
+  // `slice_weight` fades the depth out at the superior and inferior limits
+  // (to in front of the smoothed front beyond them).
+  const auto axis = static_cast<std::size_t>(std::lround(reach / c));
+  for (std::size_t k = 0; k < nz; ++k) {
+    const double at_axis = a[k * bins + axis] - depth * std::min(1.0, slice_weight[k]);
+    for (std::size_t q = 0; q < bins; ++q) a[k * bins + q] = std::isfinite(fronts[k * bins + q]) ? at_axis : nan;
+  }
   return a;
 }
 
@@ -679,8 +680,7 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
     const double from_edge = std::min(z - z_low, z_high - z);
     slice_weight[k] = -1.0 + 2.0 * std::clamp(from_edge / kFadeZ, 0.0, 1.0);
   }
-  std::vector<double> cut = smoothCutSurface(fronts, g.nz, bins, c, reach, opt_.face_cut_depth_mm,
-                                             opt_.face_half_angle_deg + 5, slice_weight);
+  std::vector<double> cut = smoothCutSurface(fronts, g.nz, bins, c, reach, opt_.face_cut_depth_mm, slice_weight);
   const auto inFaceBox = [&](std::size_t i, std::size_t j, std::size_t k, double& a, std::size_t& b) {
     const double z = origin[2] + c * static_cast<double>(k);
     double ct;
@@ -738,6 +738,20 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
           inFaceBox(i, j, k, a, b);
           if (a > 0) front_of_zone[k * bins + b] = std::max(front_of_zone[k * bins + b], a);
         }
+    // Nor may it drop straight down below the zone: under the frontal lobes
+    // that left a flat cut a ledge as deep as the cut (its shadow a brow over
+    // dark eyes in an oblique render: 3 of 8 unseen poses that still tripped
+    // the detector). Per ray the limit falls back kZoneSlope mm per mm of
+    // height away from the zone, so the cut rises to it along a slope. (At 1
+    // mm/mm the tops of the globes stayed: up to 5 % of a pitched head's.)
+    constexpr double kZoneSlope = 2;
+    const double fall = kZoneSlope * c;
+    for (std::size_t k = 1; k < g.nz; ++k)
+      for (std::size_t q = 0; q < bins; ++q)
+        front_of_zone[k * bins + q] = std::max(front_of_zone[k * bins + q], front_of_zone[(k - 1) * bins + q] - fall);
+    for (std::size_t k = g.nz - 1; k-- > 0;)
+      for (std::size_t q = 0; q < bins; ++q)
+        front_of_zone[k * bins + q] = std::max(front_of_zone[k * bins + q], front_of_zone[(k + 1) * bins + q] - fall);
     for (std::size_t q = 0; q < cut.size(); ++q) cut[q] = std::max(cut[q], front_of_zone[q]);
     for (double& x : cut)
       if (std::isinf(x)) x = std::numeric_limits<double>::quiet_NaN();
@@ -745,6 +759,12 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
 
   // Face in view: soft-tissue skin far from the brain inside the sector (a
   // bare skull's facial surface is bone; a vault-only slab has only scalp).
+  // The flat cut reaches past the face sector: at the sector's edge it still
+  // lies inside a round head's cheeks, and ending it there would leave a wall.
+  // Out to kPlaneHalfAngleDeg it ends by itself where the skin curves back
+  // behind it; the ears (about 90 degrees) stay out of its reach.
+  constexpr double kPlaneHalfAngleDeg = 70;
+  const double cos_plane = std::cos(kPlaneHalfAngleDeg * kPi / 180);
   Bits mask(n, 0);
   std::size_t surface = 0, surface_soft = 0;
   const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = cos_half;  // from the face sector on
@@ -781,9 +801,10 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         // The smooth cut goes closer to the cavity than the skin-side rule (the
         // orbits lie just below the frontal lobes); the skin-side rule keeps
         // face_brain_distance_mm (the forehead scalp above the brow).
-        if (in_sector && z <= z_high &&
-            (((skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm) ||
-             (in_front && dcav[idx] >= opt_.cut_brain_distance_mm)))
+        const bool in_plane_sector = ct >= cos_plane && a > 0;
+        if (z <= z_high &&
+            ((in_sector && (skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm) ||
+             (in_plane_sector && in_front && dcav[idx] >= opt_.cut_brain_distance_mm)))
           mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;
@@ -842,9 +863,9 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // Once glibc has freed one block this large its mmap threshold rises, and
   // later ones live in its heap, whose free pages it keeps: give them back.
   ::malloc_trim(0);
-  VoxelMask coarse_mask(g.nx, g.ny, g.nz);
-  coarse_mask.data = std::move(mask);
-  out.mask = maskToNative(coarse_mask, grid, v);
+  // Smoothly, not voxel by voxel: the cut surface would be a staircase of coarse voxels.
+  out.mask = smoothMaskToNative(mask, g, origin, v);
+  release(mask);
 
   // Final guard, independent of the carving above: nothing within the margin
   // of the cranial cavity leaves this function masked.

@@ -65,7 +65,8 @@ void runSeeds(const std::vector<unsigned>& seeds) {
     found_after += r.after.detected;
     std::cout << spec.describe() << "\n  before: " << (r.before.detected ? "FACE" : "no face") << " score "
               << r.before.score << " " << r.before.view << " | after: " << (r.after.detected ? "FACE" : "no face")
-              << " score " << r.after.score << " " << r.after.view << " | render " << r.render_seconds << " s, detect "
+              << " score " << r.after.score << " " << r.after.view << " " << r.after.cascade << " box " << r.after.box.x << ","
+              << r.after.box.y << " " << r.after.box.width << "x" << r.after.box.height << " | render " << r.render_seconds << " s, detect "
               << r.detect_seconds << " s | " << (outDir() / r.before_png).string() << "\n";
     EXPECT_FALSE(r.after.detected) << "face still detected after defacing: " << spec.describe() << " -> "
                                    << (outDir() / r.after_png).string();
