@@ -48,20 +48,50 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
                          static_cast<double>(lo[2]) - 1};
   const double bhi[3] = {static_cast<double>(hi[0]) + 1, static_cast<double>(hi[1]) + 1,
                          static_cast<double>(hi[2]) + 1};
+  // Per grid cell (8 corners): wholly >= 1/2 (1), wholly below (0) or mixed
+  // (2). Trilinear weights are a convex combination, so only native voxels
+  // in mixed cells (the boundary) need the interpolation.
+  const coarse::Grid cells{g.nx - 1, g.ny - 1, g.nz - 1, c};
+  std::vector<std::uint8_t> kind(cells.size());
+  const std::size_t dy = g.nx, dz = g.nx * g.ny;
+  for (std::size_t k = 0; k < cells.nz; ++k)
+    for (std::size_t j = 0; j < cells.ny; ++j)
+      for (std::size_t i = 0; i < cells.nx; ++i) {
+        const float* p = soft.data() + g.index(i, j, k);
+        const float corners[8] = {p[0], p[1], p[dy], p[dy + 1], p[dz], p[dz + 1], p[dz + dy], p[dz + dy + 1]};
+        const auto [mn, mx] = std::minmax_element(corners, corners + 8);
+        kind[cells.index(i, j, k)] = *mn >= 0.5f ? 1 : *mx < 0.5f ? 0 : 2;
+      }
   const Vec3 step_i = (native.col_spacing / c) * native.row_dir, step_j = (native.row_spacing / c) * native.col_dir;
   const auto edge = [&](double f, std::size_t n) { return std::clamp(f, 0.0, static_cast<double>(n) - 1.0); };
+  const auto cellOf = [](double f, std::size_t n) { return std::min(static_cast<std::size_t>(f), n - 2); };
   forEachSlice(native.nz, native.nx * native.ny, [&](std::size_t k) {
     const Vec3 p0 = (1.0 / c) * (native.slice_pos[k] - origin);
     for (std::size_t j = 0; j < native.ny; ++j) {
       std::uint8_t* row = &out.data[(k * native.ny + j) * native.nx];
       const Vec3 pj = p0 + static_cast<double>(j) * step_j;
-      for (std::size_t i = 0; i < native.nx; ++i) {
+      // The columns whose position can fall in the box (a voxel more on each
+      // side against rounding; the test below stays exact).
+      double i_lo = 0, i_hi = static_cast<double>(native.nx) - 1;
+      for (int d = 0; d < 3; ++d) {
+        if (std::abs(step_i[d]) < 1e-12) {
+          if (pj[d] < blo[d] || pj[d] > bhi[d]) i_hi = -1;
+          continue;
+        }
+        const double a = (blo[d] - pj[d]) / step_i[d], b = (bhi[d] - pj[d]) / step_i[d];
+        i_lo = std::max(i_lo, std::min(a, b) - 1), i_hi = std::min(i_hi, std::max(a, b) + 1);
+      }
+      if (i_hi < i_lo) continue;
+      for (auto i = static_cast<std::size_t>(i_lo); i <= static_cast<std::size_t>(i_hi); ++i) {
         const Vec3 q = pj + static_cast<double>(i) * step_i;
         if (q[0] < blo[0] || q[1] < blo[1] || q[2] < blo[2] || q[0] > bhi[0] || q[1] > bhi[1] || q[2] > bhi[2])
           continue;
         // Native voxels just beyond the grid (less than a voxel) take its edge.
         const double fx = edge(q[0], g.nx), fy = edge(q[1], g.ny), fz = edge(q[2], g.nz);
-        if (coarse::sampleField(soft, g, Vec3{0, 0, 0}, Vec3{fx * c, fy * c, fz * c}, 0.0f) >= 0.5f) row[i] = 1;
+        const std::uint8_t kd = kind[cells.index(cellOf(fx, g.nx), cellOf(fy, g.ny), cellOf(fz, g.nz))];
+        if (kd == 1 ||
+            (kd == 2 && coarse::sampleField(soft, g, Vec3{0, 0, 0}, Vec3{fx * c, fy * c, fz * c}, 0.0f) >= 0.5f))
+          row[i] = 1;
       }
     }
   });
