@@ -7,20 +7,61 @@
 
 namespace ctd {
 
+namespace {
+
+// Voxel box [lo, hi] of the mask's ones, grown by `grow` and kept in the grid;
+// empty (lo > hi) when there are none.
+struct Box {
+  std::size_t lo[3] = {1, 1, 1}, hi[3] = {0, 0, 0};
+  bool empty() const { return lo[0] > hi[0]; }
+};
+
+Box boxOf(const coarse::Bits& m, const coarse::Grid& g, std::size_t grow) {
+  Box b;
+  b.lo[0] = g.nx, b.lo[1] = g.ny, b.lo[2] = g.nz;
+  for (std::size_t k = 0; k < g.nz; ++k)
+    for (std::size_t j = 0; j < g.ny; ++j) {
+      const std::uint8_t* row = &m[g.index(0, j, k)];
+      const std::uint8_t* first = std::find(row, row + g.nx, std::uint8_t{1});
+      if (first == row + g.nx) continue;
+      std::size_t last = g.nx - 1;
+      while (!row[last]) --last;
+      b.lo[0] = std::min(b.lo[0], static_cast<std::size_t>(first - row)), b.hi[0] = std::max(b.hi[0], last);
+      b.lo[1] = std::min(b.lo[1], j), b.hi[1] = std::max(b.hi[1], j);
+      b.lo[2] = std::min(b.lo[2], k), b.hi[2] = std::max(b.hi[2], k);
+    }
+  if (b.lo[2] == g.nz) return Box{};
+  const std::size_t n[3] = {g.nx, g.ny, g.nz};
+  for (int d = 0; d < 3; ++d)
+    b.lo[d] = b.lo[d] > grow ? b.lo[d] - grow : 0, b.hi[d] = std::min(b.hi[d] + grow, n[d] - 1);
+  return b;
+}
+
+}  // namespace
+
 std::vector<float> softenMask(const coarse::Bits& m, const coarse::Grid& g) {
-  std::vector<float> a(m.begin(), m.end()), b(a.size());
+  std::vector<float> a(m.size(), 0.0f), b(m.size(), 0.0f);
+  // Each pass spreads the field one voxel along its axis: outside the ones'
+  // box grown by one it stays 0, and only that box is computed.
+  const Box box = boxOf(m, g, 1);
+  if (box.empty()) return a;
+  for (std::size_t k = box.lo[2]; k <= box.hi[2]; ++k)
+    for (std::size_t j = box.lo[1]; j <= box.hi[1]; ++j)
+      for (std::size_t i = box.lo[0]; i <= box.hi[0]; ++i) a[g.index(i, j, k)] = m[g.index(i, j, k)];
   const std::size_t strides[3] = {1, g.nx, g.nx * g.ny};
   const std::size_t dims[3] = {g.nx, g.ny, g.nz};
   for (int axis = 0; axis < 3; ++axis) {
     const std::size_t s = strides[axis], len = dims[axis];
-    for (std::size_t idx = 0; idx < a.size(); ++idx) {
-      const std::size_t pos = (idx / s) % len;
-      // The grid's outermost voxels are padding outside the series: repeat the
-      // edge value there rather than pull it towards zero.
-      const float lo = pos > 0 ? a[idx - s] : a[idx];
-      const float hi = pos + 1 < len ? a[idx + s] : a[idx];
-      b[idx] = 0.25f * lo + 0.5f * a[idx] + 0.25f * hi;
-    }
+    for (std::size_t k = box.lo[2]; k <= box.hi[2]; ++k)
+      for (std::size_t j = box.lo[1]; j <= box.hi[1]; ++j)
+        for (std::size_t i = box.lo[0]; i <= box.hi[0]; ++i) {
+          const std::size_t idx = g.index(i, j, k), pos = axis == 0 ? i : axis == 1 ? j : k;
+          // The grid's outermost voxels are padding outside the series: repeat
+          // the edge value there rather than pull it towards zero.
+          const float lo = pos > 0 ? a[idx - s] : a[idx];
+          const float hi = pos + 1 < len ? a[idx + s] : a[idx];
+          b[idx] = 0.25f * lo + 0.5f * a[idx] + 0.25f * hi;
+        }
     a.swap(b);
   }
   return a;
@@ -33,10 +74,12 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
   // Bounding box (in coarse voxels) of where the field can reach 1/2: only
   // native voxels that fall in it are sampled, and only ones are written, so
   // the untouched pages of `out` stay unallocated (VoxelMask).
+  const Box support = boxOf(coarse_mask, g, 1);  // where the softened field is not 0
+  if (support.empty()) return out;
   std::size_t lo[3] = {g.nx, g.ny, g.nz}, hi[3] = {0, 0, 0};
-  for (std::size_t k = 0; k < g.nz; ++k)
-    for (std::size_t j = 0; j < g.ny; ++j)
-      for (std::size_t i = 0; i < g.nx; ++i) {
+  for (std::size_t k = support.lo[2]; k <= support.hi[2]; ++k)
+    for (std::size_t j = support.lo[1]; j <= support.hi[1]; ++j)
+      for (std::size_t i = support.lo[0]; i <= support.hi[0]; ++i) {
         if (soft[g.index(i, j, k)] < 0.5f) continue;
         const std::size_t p[3] = {i, j, k};
         for (int d = 0; d < 3; ++d) lo[d] = std::min(lo[d], p[d]), hi[d] = std::max(hi[d], p[d]);
@@ -54,9 +97,11 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
   const coarse::Grid cells{g.nx - 1, g.ny - 1, g.nz - 1, c};
   std::vector<std::uint8_t> kind(cells.size());
   const std::size_t dy = g.nx, dz = g.nx * g.ny;
-  for (std::size_t k = 0; k < cells.nz; ++k)
-    for (std::size_t j = 0; j < cells.ny; ++j)
-      for (std::size_t i = 0; i < cells.nx; ++i) {
+  // Native voxels are looked up only in cells lo-1 .. hi+1 (clamped); the rest stay 0.
+  const auto cellLo = [](std::size_t v) { return v > 0 ? v - 1 : 0; };
+  for (std::size_t k = cellLo(lo[2]); k <= std::min(hi[2] + 1, cells.nz - 1); ++k)
+    for (std::size_t j = cellLo(lo[1]); j <= std::min(hi[1] + 1, cells.ny - 1); ++j)
+      for (std::size_t i = cellLo(lo[0]); i <= std::min(hi[0] + 1, cells.nx - 1); ++i) {
         const float* p = soft.data() + g.index(i, j, k);
         const float corners[8] = {p[0], p[1], p[dy], p[dy + 1], p[dz], p[dz + 1], p[dz + dy], p[dz + dy + 1]};
         const auto [mn, mx] = std::minmax_element(corners, corners + 8);
