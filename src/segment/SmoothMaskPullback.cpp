@@ -39,79 +39,90 @@ Box boxOf(const coarse::Bits& m, const coarse::Grid& g, std::size_t grow) {
 
 }  // namespace
 
-std::vector<float> softenMask(const coarse::Bits& m, const coarse::Grid& g) {
-  std::vector<float> a(m.size(), 0.0f), b(m.size(), 0.0f);
+SoftMask softenMask(const coarse::Bits& m, const coarse::Grid& g) {
+  SoftMask f;
   // Each pass spreads the field one voxel along its axis: outside the ones'
-  // box grown by one it stays 0, and only that box is computed.
+  // box grown by one it stays 0, so only that box is held.
   const Box box = boxOf(m, g, 1);
-  if (box.empty()) return a;
-  for (std::size_t k = box.lo[2]; k <= box.hi[2]; ++k)
-    for (std::size_t j = box.lo[1]; j <= box.hi[1]; ++j)
-      for (std::size_t i = box.lo[0]; i <= box.hi[0]; ++i) a[g.index(i, j, k)] = m[g.index(i, j, k)];
-  const std::size_t strides[3] = {1, g.nx, g.nx * g.ny};
-  const std::size_t dims[3] = {g.nx, g.ny, g.nz};
+  if (box.empty()) return f;
+  const std::size_t full[3] = {g.nx, g.ny, g.nz};
+  for (int d = 0; d < 3; ++d) f.offset[d] = box.lo[d];
+  f.grid = coarse::Grid{box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1, g.spacing};
+  const coarse::Grid& b = f.grid;
+  std::vector<float> a(b.size()), t(b.size());
+  for (std::size_t k = 0; k < b.nz; ++k)
+    for (std::size_t j = 0; j < b.ny; ++j)
+      for (std::size_t i = 0; i < b.nx; ++i)
+        a[b.index(i, j, k)] = m[g.index(i + box.lo[0], j + box.lo[1], k + box.lo[2])];
+  const std::size_t strides[3] = {1, b.nx, b.nx * b.ny};
+  const std::size_t dims[3] = {b.nx, b.ny, b.nz};
   for (int axis = 0; axis < 3; ++axis) {
     const std::size_t s = strides[axis], len = dims[axis];
-    for (std::size_t k = box.lo[2]; k <= box.hi[2]; ++k)
-      for (std::size_t j = box.lo[1]; j <= box.hi[1]; ++j)
-        for (std::size_t i = box.lo[0]; i <= box.hi[0]; ++i) {
-          const std::size_t idx = g.index(i, j, k), pos = axis == 0 ? i : axis == 1 ? j : k;
-          // The grid's outermost voxels are padding outside the series: repeat
-          // the edge value there rather than pull it towards zero.
-          const float lo = pos > 0 ? a[idx - s] : a[idx];
-          const float hi = pos + 1 < len ? a[idx + s] : a[idx];
-          b[idx] = 0.25f * lo + 0.5f * a[idx] + 0.25f * hi;
+    // The grid's outermost voxels are padding outside the series: repeat the
+    // edge value there rather than pull it towards zero. At the box's own
+    // edge (inside the grid) the voxel beyond is 0.
+    const bool at_grid_lo = box.lo[axis] == 0, at_grid_hi = box.hi[axis] + 1 == full[axis];
+    for (std::size_t k = 0; k < b.nz; ++k)
+      for (std::size_t j = 0; j < b.ny; ++j)
+        for (std::size_t i = 0; i < b.nx; ++i) {
+          const std::size_t idx = b.index(i, j, k), pos = axis == 0 ? i : axis == 1 ? j : k;
+          const float lo = pos > 0 ? a[idx - s] : at_grid_lo ? a[idx] : 0.0f;
+          const float hi = pos + 1 < len ? a[idx + s] : at_grid_hi ? a[idx] : 0.0f;
+          t[idx] = 0.25f * lo + 0.5f * a[idx] + 0.25f * hi;
         }
-    a.swap(b);
+    a.swap(t);
   }
-  return a;
+  f.values = std::move(a);
+  return f;
 }
 
 VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid& g, const Vec3& origin,
                              const Volume& native) {
   VoxelMask out = VoxelMask::like(native);
-  const std::vector<float> soft = softenMask(coarse_mask, g);
-  // Bounding box (in coarse voxels) of where the field can reach 1/2: only
-  // native voxels that fall in it are sampled, and only ones are written, so
-  // the untouched pages of `out` stay unallocated (VoxelMask).
-  const Box support = boxOf(coarse_mask, g, 1);  // where the softened field is not 0
-  if (support.empty()) return out;
-  std::size_t lo[3] = {g.nx, g.ny, g.nz}, hi[3] = {0, 0, 0};
-  for (std::size_t k = support.lo[2]; k <= support.hi[2]; ++k)
-    for (std::size_t j = support.lo[1]; j <= support.hi[1]; ++j)
-      for (std::size_t i = support.lo[0]; i <= support.hi[0]; ++i) {
-        if (soft[g.index(i, j, k)] < 0.5f) continue;
+  const SoftMask soft = softenMask(coarse_mask, g);
+  const coarse::Grid& b = soft.grid;  // coordinates below are in this box
+  // Box of where the field reaches 1/2: only native voxels that fall in it
+  // (grown by one) are sampled, and only ones are written, so the untouched
+  // pages of `out` stay unallocated (VoxelMask).
+  std::size_t lo[3] = {b.nx, b.ny, b.nz}, hi[3] = {0, 0, 0};
+  for (std::size_t k = 0; k < b.nz; ++k)
+    for (std::size_t j = 0; j < b.ny; ++j)
+      for (std::size_t i = 0; i < b.nx; ++i) {
+        if (soft.values[b.index(i, j, k)] < 0.5f) continue;
         const std::size_t p[3] = {i, j, k};
         for (int d = 0; d < 3; ++d) lo[d] = std::min(lo[d], p[d]), hi[d] = std::max(hi[d], p[d]);
       }
-  if (lo[2] == g.nz) return out;
+  if (lo[2] == b.nz) return out;
   const double c = g.spacing;
-  // The field is 1/2 at most one voxel beyond the last voxel that reaches it.
+  // The field is 1/2 at most one voxel beyond the last voxel that reaches it
+  // (still inside the box, which holds a voxel beyond every one of the mask).
   const double blo[3] = {static_cast<double>(lo[0]) - 1, static_cast<double>(lo[1]) - 1,
                          static_cast<double>(lo[2]) - 1};
   const double bhi[3] = {static_cast<double>(hi[0]) + 1, static_cast<double>(hi[1]) + 1,
                          static_cast<double>(hi[2]) + 1};
-  // Per grid cell (8 corners): wholly >= 1/2 (1), wholly below (0) or mixed
-  // (2). Trilinear weights are a convex combination, so only native voxels
-  // in mixed cells (the boundary) need the interpolation.
-  const coarse::Grid cells{g.nx - 1, g.ny - 1, g.nz - 1, c};
+  // Per cell (8 corners): wholly >= 1/2 (1), wholly below (0) or mixed (2).
+  // Trilinear weights are a convex combination, so only native voxels in
+  // mixed cells (the boundary) need the interpolation.
+  const coarse::Grid cells{b.nx - 1, b.ny - 1, b.nz - 1, c};
   std::vector<std::uint8_t> kind(cells.size());
-  const std::size_t dy = g.nx, dz = g.nx * g.ny;
-  // Native voxels are looked up only in cells lo-1 .. hi+1 (clamped); the rest stay 0.
-  const auto cellLo = [](std::size_t v) { return v > 0 ? v - 1 : 0; };
-  for (std::size_t k = cellLo(lo[2]); k <= std::min(hi[2] + 1, cells.nz - 1); ++k)
-    for (std::size_t j = cellLo(lo[1]); j <= std::min(hi[1] + 1, cells.ny - 1); ++j)
-      for (std::size_t i = cellLo(lo[0]); i <= std::min(hi[0] + 1, cells.nx - 1); ++i) {
-        const float* p = soft.data() + g.index(i, j, k);
+  const std::size_t dy = b.nx, dz = b.nx * b.ny;
+  for (std::size_t k = 0; k < cells.nz; ++k)
+    for (std::size_t j = 0; j < cells.ny; ++j)
+      for (std::size_t i = 0; i < cells.nx; ++i) {
+        const float* p = soft.values.data() + b.index(i, j, k);
         const float corners[8] = {p[0], p[1], p[dy], p[dy + 1], p[dz], p[dz + 1], p[dz + dy], p[dz + dy + 1]};
         const auto [mn, mx] = std::minmax_element(corners, corners + 8);
         kind[cells.index(i, j, k)] = *mn >= 0.5f ? 1 : *mx < 0.5f ? 0 : 2;
       }
+  const Vec3 box_origin =
+      origin + Vec3{c * static_cast<double>(soft.offset[0]), c * static_cast<double>(soft.offset[1]),
+                    c * static_cast<double>(soft.offset[2])};
   const Vec3 step_i = (native.col_spacing / c) * native.row_dir, step_j = (native.row_spacing / c) * native.col_dir;
+  // Native voxels just beyond the grid (less than a voxel) take its edge.
   const auto edge = [&](double f, std::size_t n) { return std::clamp(f, 0.0, static_cast<double>(n) - 1.0); };
   const auto cellOf = [](double f, std::size_t n) { return std::min(static_cast<std::size_t>(f), n - 2); };
   forEachSlice(native.nz, native.nx * native.ny, [&](std::size_t k) {
-    const Vec3 p0 = (1.0 / c) * (native.slice_pos[k] - origin);
+    const Vec3 p0 = (1.0 / c) * (native.slice_pos[k] - box_origin);
     for (std::size_t j = 0; j < native.ny; ++j) {
       std::uint8_t* row = &out.data[(k * native.ny + j) * native.nx];
       const Vec3 pj = p0 + static_cast<double>(j) * step_j;
@@ -123,19 +134,18 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
           if (pj[d] < blo[d] || pj[d] > bhi[d]) i_hi = -1;
           continue;
         }
-        const double a = (blo[d] - pj[d]) / step_i[d], b = (bhi[d] - pj[d]) / step_i[d];
-        i_lo = std::max(i_lo, std::min(a, b) - 1), i_hi = std::min(i_hi, std::max(a, b) + 1);
+        const double a = (blo[d] - pj[d]) / step_i[d], e = (bhi[d] - pj[d]) / step_i[d];
+        i_lo = std::max(i_lo, std::min(a, e) - 1), i_hi = std::min(i_hi, std::max(a, e) + 1);
       }
       if (i_hi < i_lo) continue;
       for (auto i = static_cast<std::size_t>(i_lo); i <= static_cast<std::size_t>(i_hi); ++i) {
         const Vec3 q = pj + static_cast<double>(i) * step_i;
         if (q[0] < blo[0] || q[1] < blo[1] || q[2] < blo[2] || q[0] > bhi[0] || q[1] > bhi[1] || q[2] > bhi[2])
           continue;
-        // Native voxels just beyond the grid (less than a voxel) take its edge.
-        const double fx = edge(q[0], g.nx), fy = edge(q[1], g.ny), fz = edge(q[2], g.nz);
-        const std::uint8_t kd = kind[cells.index(cellOf(fx, g.nx), cellOf(fy, g.ny), cellOf(fz, g.nz))];
+        const double fx = edge(q[0], b.nx), fy = edge(q[1], b.ny), fz = edge(q[2], b.nz);
+        const std::uint8_t kd = kind[cells.index(cellOf(fx, b.nx), cellOf(fy, b.ny), cellOf(fz, b.nz))];
         if (kd == 1 ||
-            (kd == 2 && coarse::sampleField(soft, g, Vec3{0, 0, 0}, Vec3{fx * c, fy * c, fz * c}, 0.0f) >= 0.5f))
+            (kd == 2 && coarse::sampleField(soft.values, b, Vec3{0, 0, 0}, Vec3{fx * c, fy * c, fz * c}, 0.0f) >= 0.5f))
           row[i] = 1;
       }
     }

@@ -24,7 +24,14 @@ namespace ctd {
 VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid& g, const Vec3& origin,
                              const Volume& native);
 
-// The softened field itself (exposed for tests): [1 2 1]/4 along each axis.
-std::vector<float> softenMask(const coarse::Bits& m, const coarse::Grid& g);
+// The softened field: [1 2 1]/4 along each axis, held only over the box where
+// it is not 0 (the ones' box grown by a voxel): voxel (i, j, k) of `grid` is
+// voxel (i, j, k) + offset of the mask's grid. Empty grid for an empty mask.
+struct SoftMask {
+  coarse::Grid grid{0, 0, 0, 1};
+  std::size_t offset[3] = {0, 0, 0};
+  std::vector<float> values;
+};
+SoftMask softenMask(const coarse::Bits& m, const coarse::Grid& g);
 
 }  // namespace ctd
