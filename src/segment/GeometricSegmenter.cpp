@@ -757,14 +757,14 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
       if (std::isinf(x)) x = std::numeric_limits<double>::quiet_NaN();
   }
 
-  // Face in view: soft-tissue skin far from the brain inside the sector (a
-  // bare skull's facial surface is bone; a vault-only slab has only scalp).
   // The flat cut reaches past the face sector: at the sector's edge it still
   // lies inside a round head's cheeks, and ending it there would leave a wall.
   // Out to kPlaneHalfAngleDeg it ends by itself where the skin curves back
   // behind it; the ears (about 90 degrees) stay out of its reach.
   constexpr double kPlaneHalfAngleDeg = 70;
   const double cos_plane = std::cos(kPlaneHalfAngleDeg * kPi / 180);
+  // Face in view: soft-tissue skin far from the brain inside the sector (a
+  // bare skull's facial surface is bone; a vault-only slab has only scalp).
   Bits mask(n, 0);
   std::size_t surface = 0, surface_soft = 0;
   const double ear_cos_lo = std::cos(150 * kPi / 180), ear_cos_hi = cos_half;  // from the face sector on
