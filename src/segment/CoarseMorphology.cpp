@@ -457,4 +457,19 @@ std::vector<float> boxMean(const std::vector<float>& v, const Grid& g, int radiu
   return out;
 }
 
+CellLevels classifyCells(const std::vector<float>& f, const Grid& g, float level) {
+  CellLevels c{Grid{g.nx - 1, g.ny - 1, g.nz - 1, g.spacing}, {}};
+  c.kind.resize(c.cells.size());
+  const std::size_t dy = g.nx, dz = g.nx * g.ny;
+  for (std::size_t k = 0; k < c.cells.nz; ++k)
+    for (std::size_t j = 0; j < c.cells.ny; ++j)
+      for (std::size_t i = 0; i < c.cells.nx; ++i) {
+        const float* p = f.data() + g.index(i, j, k);
+        const float corners[8] = {p[0], p[1], p[dy], p[dy + 1], p[dz], p[dz + 1], p[dz + dy], p[dz + dy + 1]};
+        const auto [mn, mx] = std::minmax_element(corners, corners + 8);
+        c.kind[c.cells.index(i, j, k)] = *mn >= level ? 1 : *mx < level ? 0 : 2;
+      }
+  return c;
+}
+
 }  // namespace ctd::coarse

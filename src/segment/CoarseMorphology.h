@@ -69,4 +69,20 @@ inline float sampleField(const std::vector<float>& f, const Grid& g, const Vec3&
   return static_cast<float>(c0 * (1 - az) + c1 * az);
 }
 
+// Where a trilinear field can reach `level`, per cell (the eight voxels from
+// (i, j, k) to (i + 1, j + 1, k + 1)): 1 when every corner is >= level, 0 when
+// every corner is below it, 2 when mixed. Trilinear weights are a convex
+// combination, so a point in a cell of kind 0 or 1 needs no sampling.
+struct CellLevels {
+  Grid cells;  // (nx - 1) x (ny - 1) x (nz - 1)
+  std::vector<std::uint8_t> kind;
+  // The cell sampleField interpolates in, for grid coordinates within the grid.
+  std::uint8_t at(double fx, double fy, double fz) const {
+    return kind[cells.index(std::min(static_cast<std::size_t>(fx), cells.nx - 1),
+                            std::min(static_cast<std::size_t>(fy), cells.ny - 1),
+                            std::min(static_cast<std::size_t>(fz), cells.nz - 1))];
+  }
+};
+CellLevels classifyCells(const std::vector<float>& f, const Grid& g, float level);
+
 }  // namespace ctd::coarse

@@ -873,25 +873,11 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
   // no native voxel the trilinear distance could bring within it (a convex
   // combination): those voxels skip the interpolation (the face is mostly
   // such cells; same result as sampling every voxel).
-  const coarse::Grid cells{g.nx - 1, g.ny - 1, g.nz - 1, c};
-  std::vector<std::uint8_t> far_cell(cells.size());
-  {
-    const float clear = static_cast<float>(opt_.brain_margin_mm) + 1e-3f;
-    const std::size_t dy = g.nx, dz = g.nx * g.ny;
-    for (std::size_t k = 0; k < cells.nz; ++k)
-      for (std::size_t j = 0; j < cells.ny; ++j)
-        for (std::size_t i = 0; i < cells.nx; ++i) {
-          const float* d = dcav.data() + g.index(i, j, k);
-          far_cell[cells.index(i, j, k)] =
-              std::min({d[0], d[1], d[dy], d[dy + 1], d[dz], d[dz + 1], d[dz + dy], d[dz + dy + 1]}) >= clear;
-        }
-  }
+  const coarse::CellLevels far = coarse::classifyCells(dcav, g, static_cast<float>(opt_.brain_margin_mm) + 1e-3f);
   const auto inFarCell = [&](const Vec3& p) {
     const double fx = (p[0] - origin[0]) / c, fy = (p[1] - origin[1]) / c, fz = (p[2] - origin[2]) / c;
     if (fx < 0 || fy < 0 || fz < 0 || fx > g.nx - 1.0 || fy > g.ny - 1.0 || fz > g.nz - 1.0) return false;
-    return far_cell[cells.index(std::min<std::size_t>(static_cast<std::size_t>(fx), g.nx - 2),
-                                std::min<std::size_t>(static_cast<std::size_t>(fy), g.ny - 2),
-                                std::min<std::size_t>(static_cast<std::size_t>(fz), g.nz - 2))] != 0;
+    return far.at(fx, fy, fz) == 1;
   };
   std::vector<std::size_t> kept_in(v.nz, 0);
   forEachSlice(v.nz, v.nx * v.ny, [&](std::size_t k) {

@@ -100,27 +100,14 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
                          static_cast<double>(lo[2]) - 1};
   const double bhi[3] = {static_cast<double>(hi[0]) + 1, static_cast<double>(hi[1]) + 1,
                          static_cast<double>(hi[2]) + 1};
-  // Per cell (8 corners): wholly >= 1/2 (1), wholly below (0) or mixed (2).
-  // Trilinear weights are a convex combination, so only native voxels in
-  // mixed cells (the boundary) need the interpolation.
-  const coarse::Grid cells{b.nx - 1, b.ny - 1, b.nz - 1, c};
-  std::vector<std::uint8_t> kind(cells.size());
-  const std::size_t dy = b.nx, dz = b.nx * b.ny;
-  for (std::size_t k = 0; k < cells.nz; ++k)
-    for (std::size_t j = 0; j < cells.ny; ++j)
-      for (std::size_t i = 0; i < cells.nx; ++i) {
-        const float* p = soft.values.data() + b.index(i, j, k);
-        const float corners[8] = {p[0], p[1], p[dy], p[dy + 1], p[dz], p[dz + 1], p[dz + dy], p[dz + dy + 1]};
-        const auto [mn, mx] = std::minmax_element(corners, corners + 8);
-        kind[cells.index(i, j, k)] = *mn >= 0.5f ? 1 : *mx < 0.5f ? 0 : 2;
-      }
+  // Only native voxels in cells the half level crosses need the interpolation.
+  const coarse::CellLevels cells = coarse::classifyCells(soft.values, b, 0.5f);
   const Vec3 box_origin =
       origin + Vec3{c * static_cast<double>(soft.offset[0]), c * static_cast<double>(soft.offset[1]),
                     c * static_cast<double>(soft.offset[2])};
   const Vec3 step_i = (native.col_spacing / c) * native.row_dir, step_j = (native.row_spacing / c) * native.col_dir;
   // Native voxels just beyond the grid (less than a voxel) take its edge.
   const auto edge = [&](double f, std::size_t n) { return std::clamp(f, 0.0, static_cast<double>(n) - 1.0); };
-  const auto cellOf = [](double f, std::size_t n) { return std::min(static_cast<std::size_t>(f), n - 2); };
   forEachSlice(native.nz, native.nx * native.ny, [&](std::size_t k) {
     const Vec3 p0 = (1.0 / c) * (native.slice_pos[k] - box_origin);
     for (std::size_t j = 0; j < native.ny; ++j) {
@@ -143,7 +130,7 @@ VoxelMask smoothMaskToNative(const coarse::Bits& coarse_mask, const coarse::Grid
         if (q[0] < blo[0] || q[1] < blo[1] || q[2] < blo[2] || q[0] > bhi[0] || q[1] > bhi[1] || q[2] > bhi[2])
           continue;
         const double fx = edge(q[0], b.nx), fy = edge(q[1], b.ny), fz = edge(q[2], b.nz);
-        const std::uint8_t kd = kind[cells.index(cellOf(fx, b.nx), cellOf(fy, b.ny), cellOf(fz, b.nz))];
+        const std::uint8_t kd = cells.at(fx, fy, fz);
         if (kd == 1 ||
             (kd == 2 && coarse::sampleField(soft.values, b, Vec3{0, 0, 0}, Vec3{fx * c, fy * c, fz * c}, 0.0f) >= 0.5f))
           row[i] = 1;
