@@ -8,7 +8,9 @@
 # ExperimentPlanner makes for it (PlainConvUNet, 6 stages 32->320) and random weights saved by
 # nnUNetTrainer (see nnunet/make_bench_case.py).
 # Prints time, speed-up, peak RSS (/usr/bin/time -v), tiles, and the masks' voxel agreement with
-# nnunetv2's, overall and inside the face region.
+# nnunetv2's, overall and inside the face region, and each run's arithmetic rate (the network's
+# GFLOP per tile x tiles / wall time) against this CPU's float32 FMA ceiling (bench/bench_fma_peak).
+# Whether bfloat16 or int8 convolutions would keep the masks: bench/nnunet/precision_probe.py WORK.
 #
 # Full size needs the whole 2-core machine for about 35-45 min. Quick check:
 #   bench/run_nnunet_bench.sh --build build --size 128 --patch 64
@@ -98,6 +100,25 @@ printf '%-28s %9.1f %9s %9s %9d\n' "nnunetv2 nnUNetPredictor" "$nn_s" "$(cpu "$W
 printf '%-28s %9.1f %9s %8.2fx %9d\n' "ctdeface --roi all" "$all_s" "$(cpu "$WORK/ctd-all-time.txt")" "$(echo "$nn_s / $all_s" | bc -l)" "$(rss "$WORK/ctd-all-time.txt")"
 printf '%-28s %9.1f %9s %8.2fx %9d\n' "ctdeface --roi face" "$face_s" "$(cpu "$WORK/ctd-face-time.txt")" "$(echo "$nn_s / $face_s" | bc -l)" "$(rss "$WORK/ctd-face-time.txt")"
 echo "goal: >= 5x with >= 0.999 voxel agreement"
+# Arithmetic: every run computes whole tiles, so GFLOP per tile x tiles / wall is its end-to-end rate.
+tiles=$(echo "$note" | sed -n 's/.* \([0-9]*\) of \([0-9]*\) tiles.*/\1 \2/p')
+gflop=$(python3 "$here/nnunet/precision_probe.py" "$WORK" --flops-only --threads "$THREADS" 2>/dev/null | tail -1 || true)
+peak=""; [[ -x "$BUILD/bench/bench_fma_peak" ]] &&
+  peak=$(OMP_NUM_THREADS=$THREADS "$BUILD/bench/bench_fma_peak" | sed -n 's/.*ceiling: \([0-9]*\) GFLOP.*/\1/p')
+if [[ -n "$tiles" && -n "$gflop" ]]; then
+  read -r face_tiles all_tiles <<<"$tiles"
+  python3 - "$gflop" "$all_tiles" "$face_tiles" "$nn_s" "$all_s" "$face_s" "${peak:-0}" <<'PY'
+import sys
+g, n_all, n_face, nn, a, f, peak = map(float, sys.argv[1:])
+rate = lambda tiles, s: tiles * g / s
+print(f"arithmetic: {g:.0f} GFLOP per tile; GFLOP/s end to end: nnunetv2 {rate(n_all, nn):.0f}, "
+      f"--roi all {rate(n_all, a):.0f}, --roi face {rate(n_face, f):.0f}"
+      + (f"; float32 FMA ceiling of these cores {peak:.0f}" if peak else ""))
+need_all, need_face = rate(n_all, nn / 5), rate(n_face, nn / 5)
+print(f"5x would need {need_all:.0f} GFLOP/s on all {n_all:.0f} tiles, {need_face:.0f} on the {n_face:.0f} face tiles"
+      + (f" ({need_all / peak:.1f}x and {need_face / peak:.1f}x the ceiling)" if peak else ""))
+PY
+fi
 echo "${note:---roi face: no note found in $WORK/ctd-face.log}"
 box_arg=(); [[ -n "$box" ]] && box_arg=(--box "$box")
 python3 "$here/nnunet/compare_masks.py" "$WORK/nnunet_mask.nii.gz" "$WORK"/ctd-all/*_mask.nii.gz "${box_arg[@]}" --label "--roi all  vs nnunetv2: "
