@@ -802,9 +802,8 @@ FaceSegmentation GeometricSegmenter::segment(const Volume& v) {
         // orbits lie just below the frontal lobes); the skin-side rule keeps
         // face_brain_distance_mm (the forehead scalp above the brow).
         const bool in_plane_sector = ct >= cos_plane && a > 0;
-        if (z <= z_high &&
-            ((in_sector && (skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm) ||
-             (in_plane_sector && in_front && dcav[idx] >= opt_.cut_brain_distance_mm)))
+        if (z <= z_high && ((in_sector && (skin_side || nose) && dcav[idx] >= opt_.face_brain_distance_mm) ||
+                            (in_plane_sector && in_front && dcav[idx] >= opt_.cut_brain_distance_mm)))
           mask[idx] = 1;
         if (in_sector && depth[idx] <= 4 && dcav[idx] >= 20) {
           ++surface;

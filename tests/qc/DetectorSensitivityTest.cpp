@@ -65,9 +65,10 @@ void runSeeds(const std::vector<unsigned>& seeds) {
     found_after += r.after.detected;
     std::cout << spec.describe() << "\n  before: " << (r.before.detected ? "FACE" : "no face") << " score "
               << r.before.score << " " << r.before.view << " | after: " << (r.after.detected ? "FACE" : "no face")
-              << " score " << r.after.score << " " << r.after.view << " " << r.after.cascade << " box " << r.after.box.x << ","
-              << r.after.box.y << " " << r.after.box.width << "x" << r.after.box.height << " | render " << r.render_seconds << " s, detect "
-              << r.detect_seconds << " s | " << (outDir() / r.before_png).string() << "\n";
+              << " score " << r.after.score << " " << r.after.view << " " << r.after.cascade << " box " << r.after.box.x
+              << "," << r.after.box.y << " " << r.after.box.width << "x" << r.after.box.height << " | render "
+              << r.render_seconds << " s, detect " << r.detect_seconds << " s | " << (outDir() / r.before_png).string()
+              << "\n";
     EXPECT_FALSE(r.after.detected) << "face still detected after defacing: " << spec.describe() << " -> "
                                    << (outDir() / r.after_png).string();
     std::ofstream(resultFile(seed)) << r.before.detected << " " << r.after.detected << "\n";
